@@ -1,0 +1,41 @@
+import type { Db } from '../index.js';
+
+/** Files phones upload (Polycom overrides, directories, call lists) and their capped logs. */
+export class DeviceFileStore {
+  private readonly get_;
+  private readonly put_;
+  private readonly append_: (mac: string, slot: string, data: Buffer, cap: number, now: number) => void;
+  private readonly del_;
+
+  constructor(db: Db) {
+    this.get_ = db.prepare<[string, string], { content: Buffer; updated_at: number }>(
+      'SELECT content, updated_at FROM device_files WHERE mac = ? AND slot = ?',
+    );
+    this.put_ = db.prepare(`INSERT INTO device_files (mac, slot, content, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (mac, slot) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at`);
+    // Append, then keep only the newest `cap` bytes (logs are capped per device).
+    this.append_ = db.transaction((mac: string, slot: string, data: Buffer, cap: number, now: number) => {
+      const old = this.get_.get(mac, slot)?.content;
+      const joined = old ? Buffer.concat([old, data]) : data;
+      this.put_.run(mac, slot, joined.length > cap ? joined.subarray(joined.length - cap) : joined, now);
+    });
+    this.del_ = db.prepare('DELETE FROM device_files WHERE mac = ?');
+  }
+
+  get(mac: string, slot: string): { content: Buffer; updatedAt: number } | null {
+    const r = this.get_.get(mac, slot);
+    return r ? { content: r.content, updatedAt: r.updated_at } : null;
+  }
+
+  put(mac: string, slot: string, content: Buffer, now: number): void {
+    this.put_.run(mac, slot, content, now);
+  }
+
+  append(mac: string, slot: string, data: Buffer, capBytes: number, now: number): void {
+    this.append_(mac, slot, data, capBytes, now);
+  }
+
+  deleteAll(mac: string): void {
+    this.del_.run(mac);
+  }
+}

@@ -1,0 +1,229 @@
+import type { Db } from '../index.js';
+import type { Mac } from '../../server/domain/mac.js';
+
+export interface DeviceRecord {
+  mac: Mac;
+  vendor: string;
+  model: string | null;
+  label: string | null;
+  ownerExtension: string | null;
+  hotdeskEnabled: boolean;
+  locationId: number | null;
+  sipContact: string | null;
+  sessionTimeout: string | null;
+  configVersion: number;
+  createdAt: number;
+  updatedAt: number;
+  lastFetch: {
+    at: number;
+    ip: string;
+    userAgent: string | null;
+    file: string;
+    model: string | null;
+    firmware: string | null;
+  } | null;
+  fetchedVersion: number | null;
+  fetchedLineUser: string | null;
+  fetchedExtension: string | null;
+}
+
+interface Row {
+  mac: string;
+  vendor: string;
+  model: string | null;
+  label: string | null;
+  owner_extension: string | null;
+  hotdesk_enabled: number;
+  location_id: number | null;
+  sip_contact: string | null;
+  session_timeout: string | null;
+  config_version: number;
+  created_at: number;
+  updated_at: number;
+  last_fetch_at: number | null;
+  last_fetch_ip: string | null;
+  last_fetch_ua: string | null;
+  last_fetch_file: string | null;
+  last_fetch_model: string | null;
+  last_fetch_firmware: string | null;
+  fetched_version: number | null;
+  fetched_line_user: string | null;
+  fetched_extension: string | null;
+}
+
+const toDevice = (r: Row): DeviceRecord => ({
+  mac: r.mac as Mac,
+  vendor: r.vendor,
+  model: r.model,
+  label: r.label,
+  ownerExtension: r.owner_extension,
+  hotdeskEnabled: r.hotdesk_enabled === 1,
+  locationId: r.location_id,
+  sipContact: r.sip_contact,
+  sessionTimeout: r.session_timeout,
+  configVersion: r.config_version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  lastFetch:
+    r.last_fetch_at === null
+      ? null
+      : {
+          at: r.last_fetch_at,
+          ip: r.last_fetch_ip ?? '',
+          userAgent: r.last_fetch_ua,
+          file: r.last_fetch_file ?? '',
+          model: r.last_fetch_model,
+          firmware: r.last_fetch_firmware,
+        },
+  fetchedVersion: r.fetched_version,
+  fetchedLineUser: r.fetched_line_user,
+  fetchedExtension: r.fetched_extension,
+});
+
+export type DeviceWrite = Pick<
+  DeviceRecord,
+  'mac' | 'vendor' | 'model' | 'label' | 'ownerExtension' | 'hotdeskEnabled' | 'locationId' | 'sipContact' | 'sessionTimeout'
+>;
+
+export interface DeviceFilter {
+  vendor?: string;
+  model?: string;
+  locationId?: number;
+  ownerExtension?: string;
+  q?: string;
+}
+
+/** One config fetch, as recorded for the device (see FetchRecorder for batching). */
+export interface FetchRecord {
+  mac: Mac;
+  at: number;
+  ip: string;
+  userAgent: string | null;
+  model: string | null;
+  firmware: string | null;
+  file: string;
+  status: number;
+  /** Set when a device config file was served: the version and line it carried. */
+  configVersion: number | null;
+  lineUser: string | null;
+  extension: string | null;
+}
+
+export class DeviceStore {
+  private readonly byMac;
+  private readonly versionOf;
+  private readonly ins;
+  private readonly upd;
+  private readonly del;
+  private readonly bump;
+  private readonly forUser;
+  private readonly atLocation;
+  private readonly ofVendor;
+  private readonly fetchSummary;
+  private readonly fetchServed;
+  private readonly fetchLog;
+  private readonly fetchPrune;
+
+  constructor(private readonly db: Db) {
+    this.byMac = db.prepare<[string], Row>('SELECT * FROM devices WHERE mac = ?');
+    this.versionOf = db.prepare<[string], { config_version: number }>('SELECT config_version FROM devices WHERE mac = ?').pluck(false);
+    this.ins = db.prepare(`INSERT INTO devices (mac, vendor, model, label, owner_extension, hotdesk_enabled, location_id,
+      sip_contact, session_timeout, created_at, updated_at)
+      VALUES (@mac, @vendor, @model, @label, @ownerExtension, @hotdeskEnabled, @locationId, @sipContact, @sessionTimeout, @now, @now)`);
+    this.upd = db.prepare(`UPDATE devices SET vendor = @vendor, model = @model, label = @label,
+      owner_extension = @ownerExtension, hotdesk_enabled = @hotdeskEnabled, location_id = @locationId,
+      sip_contact = @sipContact, session_timeout = @sessionTimeout,
+      updated_at = @now WHERE mac = @mac`);
+    this.del = db.prepare('DELETE FROM devices WHERE mac = ?');
+    this.bump = db.prepare('UPDATE devices SET config_version = config_version + 1, updated_at = ? WHERE mac = ?');
+    this.forUser = db.prepare<[string, string]>(`SELECT mac FROM devices WHERE owner_extension = ?
+      UNION SELECT mac FROM sessions WHERE extension = ? AND ended_at IS NULL`);
+    this.atLocation = db.prepare<[number]>('SELECT mac FROM devices WHERE location_id = ?');
+    this.ofVendor = db.prepare<[string]>('SELECT mac FROM devices WHERE vendor = ?');
+    this.fetchSummary = db.prepare(`UPDATE devices SET last_fetch_at = @at, last_fetch_ip = @ip, last_fetch_ua = @userAgent,
+      last_fetch_file = @file, last_fetch_model = coalesce(@model, last_fetch_model),
+      last_fetch_firmware = coalesce(@firmware, last_fetch_firmware) WHERE mac = @mac`);
+    this.fetchServed = db.prepare(`UPDATE devices SET fetched_version = @configVersion, fetched_line_user = @lineUser,
+      fetched_extension = @extension WHERE mac = @mac`);
+    this.fetchLog = db.prepare(`INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version)
+      VALUES (@mac, @at, @ip, @userAgent, @model, @firmware, @file, @status, @configVersion)`);
+    this.fetchPrune = db.prepare<[string, string]>(`DELETE FROM fetch_log WHERE mac = ? AND id <= coalesce(
+      (SELECT id FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT 1 OFFSET 200), 0)`);
+  }
+
+  get(mac: string): DeviceRecord | null {
+    const r = this.byMac.get(mac);
+    return r ? toDevice(r) : null;
+  }
+
+  configVersion(mac: string): number | null {
+    return this.versionOf.get(mac)?.config_version ?? null;
+  }
+
+  list(filter: DeviceFilter = {}, limit = 1000, offset = 0): DeviceRecord[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit, offset };
+    if (filter.vendor !== undefined) { where.push('vendor = @vendor'); params.vendor = filter.vendor; }
+    if (filter.model !== undefined) { where.push('model = @model'); params.model = filter.model; }
+    if (filter.locationId !== undefined) { where.push('location_id = @locationId'); params.locationId = filter.locationId; }
+    if (filter.ownerExtension !== undefined) { where.push('owner_extension = @owner'); params.owner = filter.ownerExtension; }
+    if (filter.q !== undefined) {
+      where.push(`(mac LIKE @q ESCAPE '\\' OR label LIKE @q ESCAPE '\\' OR model LIKE @q ESCAPE '\\' OR owner_extension LIKE @q ESCAPE '\\')`);
+      params.q = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
+    const sql = `SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY mac LIMIT @limit OFFSET @offset`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(toDevice);
+  }
+
+  insert(d: DeviceWrite, now: number): void {
+    this.ins.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
+  }
+
+  /** Update the editable fields (the caller bumps the config version through ChangeTracker). */
+  update(d: DeviceWrite, now: number): void {
+    this.upd.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
+  }
+
+  delete(mac: string): void {
+    this.del.run(mac);
+  }
+
+  bumpVersion(mac: string, now: number): void {
+    this.bump.run(now, mac);
+  }
+
+  /** Devices whose line is this user's: owned by them, or where they sit as a guest. */
+  macsForUser(extension: string): Mac[] {
+    return (this.forUser.all(extension, extension) as { mac: Mac }[]).map((r) => r.mac);
+  }
+
+  macsAtLocation(locationId: number): Mac[] {
+    return (this.atLocation.all(locationId) as { mac: Mac }[]).map((r) => r.mac);
+  }
+
+  macsOfVendor(vendor: string): Mac[] {
+    return (this.ofVendor.all(vendor) as { mac: Mac }[]).map((r) => r.mac);
+  }
+
+  /** Write a batch of fetch records in one transaction (called by FetchRecorder). */
+  recordFetches(records: readonly FetchRecord[]): void {
+    const touched = new Set<string>();
+    this.db.transaction(() => {
+      for (const f of records) {
+        this.fetchLog.run(f);
+        this.fetchSummary.run(f);
+        if (f.configVersion !== null) this.fetchServed.run(f);
+        touched.add(f.mac);
+      }
+      for (const mac of touched) this.fetchPrune.run(mac, mac);
+    })();
+  }
+
+  fetchHistory(mac: string, limit = 50): Array<Omit<FetchRecord, 'lineUser' | 'extension'>> {
+    const rows = this.db
+      .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion
+        FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT ?`)
+      .all(mac, limit) as Array<Omit<FetchRecord, 'lineUser' | 'extension'>>;
+    return rows;
+  }
+}

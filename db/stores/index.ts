@@ -1,0 +1,35 @@
+import type { Db } from '../index.js';
+import { DeviceFileStore } from './device-files.js';
+import { DeviceStore } from './devices.js';
+import { LocationStore } from './locations.js';
+import { OutboxStore } from './outbox.js';
+import { SessionStore } from './sessions.js';
+import { TemplateStore } from './templates.js';
+import { UserStore } from './users.js';
+
+export interface Stores {
+  db: Db;
+  users: UserStore;
+  locations: LocationStore;
+  devices: DeviceStore;
+  sessions: SessionStore;
+  files: DeviceFileStore;
+  templates: TemplateStore;
+  outbox: OutboxStore;
+  /** Run `fn` in one transaction (nested calls become savepoints). */
+  tx<T>(fn: () => T): T;
+}
+
+export function createStores(db: Db): Stores {
+  return {
+    db,
+    users: new UserStore(db),
+    locations: new LocationStore(db),
+    devices: new DeviceStore(db),
+    sessions: new SessionStore(db),
+    files: new DeviceFileStore(db),
+    templates: new TemplateStore(db),
+    outbox: new OutboxStore(db),
+    tx: (fn) => db.transaction(fn)(),
+  };
+}

@@ -1,0 +1,102 @@
+import type { Db } from '../index.js';
+import type { Mac } from '../../server/domain/mac.js';
+
+export type EndReason = 'logout' | 'timeout' | 'daily' | 'displaced' | 'admin' | 'owner' | 'user-deleted' | 'device-deleted';
+
+export interface SessionRecord {
+  id: number;
+  mac: Mac;
+  extension: string;
+  startedAt: number;
+  endsAt: number | null;
+  endedAt: number | null;
+  endReason: EndReason | null;
+}
+
+interface Row {
+  id: number;
+  mac: string;
+  extension: string;
+  started_at: number;
+  ends_at: number | null;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+const toSession = (r: Row): SessionRecord => ({
+  id: r.id,
+  mac: r.mac as Mac,
+  extension: r.extension,
+  startedAt: r.started_at,
+  endsAt: r.ends_at,
+  endedAt: r.ended_at,
+  endReason: r.end_reason as EndReason | null,
+});
+
+export interface SessionFilter {
+  active?: boolean;
+  mac?: string;
+  extension?: string;
+  from?: number;
+  to?: number;
+}
+
+export class SessionStore {
+  private readonly activeByMac;
+  private readonly activeByUser;
+  private readonly ins;
+  private readonly end;
+  private readonly expired;
+  private readonly activeCount;
+
+  constructor(private readonly db: Db) {
+    this.activeByMac = db.prepare<[string], Row>('SELECT * FROM sessions WHERE mac = ? AND ended_at IS NULL');
+    this.activeByUser = db.prepare<[string], Row>('SELECT * FROM sessions WHERE extension = ? AND ended_at IS NULL ORDER BY started_at');
+    this.ins = db.prepare('INSERT INTO sessions (mac, extension, started_at, ends_at) VALUES (?, ?, ?, ?)');
+    this.end = db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL');
+    this.expired = db.prepare<[number, number], Row>(
+      'SELECT * FROM sessions WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at LIMIT ?',
+    );
+    this.activeCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
+  }
+
+  activeOn(mac: string): SessionRecord | null {
+    const r = this.activeByMac.get(mac);
+    return r ? toSession(r) : null;
+  }
+
+  activeFor(extension: string): SessionRecord[] {
+    return this.activeByUser.all(extension).map(toSession);
+  }
+
+  start(mac: string, extension: string, startedAt: number, endsAt: number | null): number {
+    return Number(this.ins.run(mac, extension, startedAt, endsAt).lastInsertRowid);
+  }
+
+  /** Ends an active session; false when it had already ended (so overlapping sweeps are harmless). */
+  finish(id: number, endedAt: number, reason: EndReason): boolean {
+    return this.end.run(endedAt, reason, id).changes === 1;
+  }
+
+  expiredBy(now: number, limit: number): SessionRecord[] {
+    return this.expired.all(now, limit).map(toSession);
+  }
+
+  countActive(): number {
+    return this.activeCount.get()?.n ?? 0;
+  }
+
+  list(filter: SessionFilter, limit = 500, offset = 0): SessionRecord[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit, offset };
+    if (filter.active === true) where.push('ended_at IS NULL');
+    if (filter.active === false) where.push('ended_at IS NOT NULL');
+    if (filter.mac !== undefined) { where.push('mac = @mac'); params.mac = filter.mac; }
+    if (filter.extension !== undefined) { where.push('extension = @extension'); params.extension = filter.extension; }
+    if (filter.from !== undefined) { where.push('started_at >= @from'); params.from = filter.from; }
+    if (filter.to !== undefined) { where.push('started_at < @to'); params.to = filter.to; }
+    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY started_at DESC, id DESC LIMIT @limit OFFSET @offset`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(toSession);
+  }
+}

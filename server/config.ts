@@ -1,0 +1,187 @@
+/**
+ * Configuration: one zod schema, loaded from an optional JSON file plus DESKPROV_* environment
+ * overrides, validated once at start-up and frozen. Unknown keys, wrong types and impossible
+ * values stop start-up with a message that names the key.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDuration } from './domain/duration.js';
+
+const duration = (allowZero = true) =>
+  z.string().refine((s) => {
+    const ms = parseDuration(s);
+    return ms !== null && (allowZero || ms > 0);
+  }, { message: allowZero ? 'expected a duration like "90s", "15m", "12h" or "0"' : 'expected a positive duration like "90s", "15m", "12h"' });
+
+const port = z.number().int().min(0).max(65535);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected local time "HH:MM"');
+const transport = z.enum(['udp', 'tcp', 'tls']);
+
+const vendorEvents = z.strictObject({
+  yealink: z.string().min(1).max(100).optional(),
+  polycom: z.string().min(1).max(100).optional(),
+  'sangoma-p': z.string().min(1).max(100).optional(),
+  'sangoma-s': z.string().min(1).max(100).optional(),
+}).catchall(z.string().min(1).max(100));
+
+export const configSchema = z.strictObject({
+  http: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: port.default(8080),
+    /** listen(2) backlog: Node's default 511 overflows in a boot storm; see README. */
+    backlog: z.number().int().min(1).max(65535).default(4096),
+    /** Upper bound of a phone upload (Polycom PUT) body. */
+    maxUploadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Per-device cap of appended Polycom logs; oldest bytes are dropped. */
+    maxLogBytesPerDevice: z.number().int().min(1024).max(64 * 1024 * 1024).default(512 * 1024),
+    trustProxy: z.boolean().default(false),
+  }).prefault({}),
+  database: z.strictObject({
+    path: z.string().min(1).default('./data/deskprov.db'),
+  }).prefault({}),
+  admin: z.strictObject({
+    token: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+  }).prefault({}),
+  pbx: z.strictObject({
+    host: z.string().min(1).default('pbx.example.com'),
+    port: port.default(5060),
+    transport: transport.default('udp'),
+  }).prefault({}),
+  provisioning: z.strictObject({
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    autoRegister: z.boolean().default(false),
+    timeZone: z.string().default('UTC').refine(isTimeZone, 'unknown IANA time zone'),
+    ntpServer: z.string().min(1).default('pool.ntp.org'),
+  }).prefault({}),
+  sip: z.strictObject({
+    bindHost: z.string().min(1).default('0.0.0.0'),
+    port: port.default(5070),
+    phonePort: port.default(5060),
+    maxNotifiesPerSecond: z.number().positive().max(10_000).default(20),
+    outboundProxy: z.string().min(1).nullable().default(null),
+    /** A phone that answered a NOTIFY but did not fetch within this time is flagged stale. */
+    staleAfter: duration(false).default('5m'),
+    events: vendorEvents.default({}),
+  }).prefault({}),
+  hotdesk: z.strictObject({
+    sessionTimeout: duration().default('12h'),
+    dailyLogoutAt: hhmm.nullable().default(null),
+    sweepCron: z.string().min(1).default('* * * * *'),
+    multipleLogin: z.enum(['logout-previous', 'deny', 'allow']).default('logout-previous'),
+    maxDevicesPerUser: z.number().int().min(1).max(1000).default(4),
+    pinMinLength: z.number().int().min(4).max(12).default(4),
+    pinMaxAttempts: z.number().int().min(1).max(100).default(5),
+    pinLockout: duration(false).default('15m'),
+    requireLocation: z.boolean().default(false),
+  }).prefault({}),
+  security: z.strictObject({
+    enumeration: z.strictObject({
+      maxFailures: z.number().int().min(1).default(50),
+      window: duration(false).default('5m'),
+      blockFor: duration(false).default('15m'),
+    }).prefault({}),
+  }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & {
+  provisioning: z.output<typeof configSchema>['provisioning'] & { baseUrl: string };
+};
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment overrides from CONTRACT §1; each maps onto one config key. */
+const ENV_KEYS: ReadonlyArray<[string, string[], 'string' | 'port']> = [
+  ['DESKPROV_HTTP_PORT', ['http', 'port'], 'port'],
+  ['DESKPROV_HTTP_HOST', ['http', 'host'], 'string'],
+  ['DESKPROV_DB', ['database', 'path'], 'string'],
+  ['DESKPROV_ADMIN_TOKEN', ['admin', 'token'], 'string'],
+  ['DESKPROV_SIP_PORT', ['sip', 'port'], 'port'],
+];
+
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, path, kind] of ENV_KEYS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let parsed: unknown = value;
+    if (kind === 'port') {
+      if (!/^\d{1,5}$/.test(value)) throw new ConfigError(`${name}: expected a port number, got "${value}"`);
+      parsed = Number(value);
+    }
+    let node = raw;
+    for (const key of path.slice(0, -1)) {
+      const child = node[key];
+      if (child === undefined) node[key] = {};
+      else if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+        throw new ConfigError(`${path.slice(0, -1).join('.')}: expected an object`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = parsed;
+  }
+}
+
+/** Validate raw input (file contents and env already merged) into a frozen Config. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Config {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config: expected a JSON object');
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  applyEnv(merged, env);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = i.path.join('.') || '(root)';
+      if (i.code === 'unrecognized_keys') return `${[...i.path, ...i.keys].join('.') || '(root)'}: unknown key`;
+      return `${key}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const cfg = result.data;
+  const publicHost = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
+  const baseUrl = ensureSlash(cfg.provisioning.baseUrl ?? `http://${publicHost}:${cfg.http.port}/`);
+  return deepFreeze({ ...cfg, provisioning: { ...cfg.provisioning, baseUrl } });
+}
+
+/** Read the config file (if any) and the environment. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return parseConfig(raw, env);
+}
+
+function ensureSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,74 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Stores } from '../../../db/stores/index.js';
+import { parseMac, type Mac } from '../../domain/mac.js';
+import { invalid } from '../../errors.js';
+import { deviceCreateSchema, devicePatchSchema } from '../../schemas.js';
+import type { DeviceCsv } from '../../services/device-csv.js';
+import type { DeviceService } from '../../services/devices.js';
+import type { FetchRecorder } from '../../services/fetch-recorder.js';
+import { actorOf, allow } from '../auth.js';
+import { parseWith } from '../validation.js';
+
+export function macParam(raw: unknown): Mac {
+  const mac = typeof raw === 'string' ? parseMac(raw) : null;
+  if (!mac) throw invalid('mac: expected a MAC like 001565aabbcc or 00:15:65:AA:BB:CC');
+  return mac;
+}
+
+const listQuery = z.strictObject({
+  vendor: z.string().max(32).optional(),
+  model: z.string().max(40).optional(),
+  locationId: z.coerce.number().int().positive().optional(),
+  owner: z.string().max(32).optional(),
+  state: z.enum(['owner', 'guest', 'unassigned']).optional(),
+  q: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv, recorder: FetchRecorder): Router {
+  const r = Router();
+  r.get('/', allow('readonly'), (req, res) => {
+    const q = parseWith(listQuery, req.query, 'query');
+    recorder.flush();
+    const filter = {
+      ...(q.vendor !== undefined ? { vendor: q.vendor } : {}),
+      ...(q.model !== undefined ? { model: q.model } : {}),
+      ...(q.locationId !== undefined ? { locationId: q.locationId } : {}),
+      ...(q.owner !== undefined ? { ownerExtension: q.owner } : {}),
+      ...(q.q !== undefined ? { q: q.q } : {}),
+    };
+    let list = s.devices.list(filter, q.limit, q.offset).map((d) => devices.describe(d));
+    if (q.state) list = list.filter((d) => d.state === q.state);
+    res.json({ devices: list });
+  });
+  r.post('/', allow(), (req, res) => {
+    const d = devices.create(parseWith(deviceCreateSchema, req.body), actorOf(res.locals));
+    res.status(201).location(`/api/v1/devices/${d.mac}`).json(devices.describe(d));
+  });
+  r.get('/export', allow('readonly'), (_req, res) => {
+    res.type('text/csv').attachment('devices.csv').send(csv.export());
+  });
+  r.post('/import', allow(), express.text({ type: ['text/csv', 'text/plain'], limit: '5mb' }), (req, res) => {
+    if (typeof req.body !== 'string') throw invalid('body: send the CSV with Content-Type: text/csv');
+    const dryRun = req.query.dryRun === 'true' || req.query.dryRun === '1';
+    const update = req.query.update === 'true' || req.query.update === '1';
+    const result = csv.import(req.body, actorOf(res.locals), { dryRun, update });
+    res.status(dryRun ? 200 : 201).json(result);
+  });
+  r.get('/:mac', allow('readonly'), (req, res) => {
+    recorder.flush();
+    const d = devices.get(macParam(req.params.mac));
+    res.json({ ...devices.describe(d), fetches: s.devices.fetchHistory(d.mac, 20).map((f) => ({ ...f, at: new Date(f.at).toISOString() })) });
+  });
+  r.patch('/:mac', allow(), (req, res) => {
+    const d = devices.update(macParam(req.params.mac), parseWith(devicePatchSchema, req.body), actorOf(res.locals));
+    res.json(devices.describe(d));
+  });
+  r.delete('/:mac', allow(), (req, res) => {
+    devices.delete(macParam(req.params.mac), actorOf(res.locals));
+    res.status(204).end();
+  });
+  return r;
+}

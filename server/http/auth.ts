@@ -1,0 +1,39 @@
+/** Bearer-token authentication and role checks for the admin API. */
+import type { RequestHandler } from 'express';
+import { forbidden, unauthorized } from '../errors.js';
+import type { Actor, Role } from '../services/audit.js';
+import type { Authenticator } from '../services/tokens.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    actor?: Actor;
+    reqId?: string;
+  }
+}
+
+export function bearerAuth(auth: Authenticator): RequestHandler {
+  return (req, res, next) => {
+    if (res.locals.actor) return next();
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/.exec(header) : null;
+    const actor = m ? auth.authenticate(m[1]!) : null;
+    if (!actor) return next(unauthorized());
+    res.locals.actor = actor;
+    next();
+  };
+}
+
+/** Allows the listed roles; `admin` is always allowed. */
+export function allow(...roles: Role[]): RequestHandler {
+  return (_req, res, next) => {
+    const actor = res.locals.actor;
+    if (!actor) return next(unauthorized());
+    if (actor.role === 'admin' || roles.includes(actor.role)) return next();
+    next(forbidden(`role ${actor.role} may not do this`));
+  };
+}
+
+export function actorOf(locals: { actor?: Actor }): Actor {
+  if (!locals.actor) throw unauthorized();
+  return locals.actor;
+}

@@ -1,0 +1,121 @@
+/**
+ * The phone hot path: a lean node:http handler that answers file requests at the root path
+ * before Express sees them. Anything that is not a phone file goes on to the admin app.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProvisioningService, PhoneResponse } from '../services/provisioning.js';
+
+/** Root paths that are not phone files. */
+const RESERVED = new Set(['healthz', 'metrics', 'favicon.ico', 'robots.txt', 'admin', 'api', 'phone']);
+const MAX_PATH = 128;
+/** A plain file name: what every vendor's phone asks for. */
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface PhoneHandlerOptions {
+  maxUploadBytes: number;
+  trustProxy: boolean;
+  /** Observed by metrics and logs after each answer. */
+  onResponse?: (req: IncomingMessage, res: PhoneResponse, seconds: number) => void;
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+/** Returns false when the request is not for a phone file (the caller passes it on). */
+export function createPhoneHandler(service: ProvisioningService, opts: PhoneHandlerOptions) {
+  return function handlePhone(req: IncomingMessage, res: ServerResponse): boolean {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') return false;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path.length < 2 || path.charCodeAt(0) !== 47 /* / */) return false;
+    const name = path.slice(1);
+    const slash = name.indexOf('/');
+    const first = slash === -1 ? name : name.slice(0, slash);
+    if (RESERVED.has(first)) return false;
+    const started = process.hrtime.bigint();
+
+    // Anything that is not a plain name is refused here and never reaches a file lookup:
+    // encoded separators, traversal, NUL, nested paths, over-long names.
+    if (path.length > MAX_PATH) return reply(req, res, plain(414, 'URI Too Long'), started), true;
+    if (slash !== -1 || name.includes('%') || name.includes('..') || !PLAIN_NAME.test(name)) {
+      return reply(req, res, plain(400, 'Bad Request'), started), true;
+    }
+
+    const base = {
+      method,
+      name,
+      ip: clientIp(req, opts.trustProxy),
+      userAgent: header(req, 'user-agent'),
+      ifNoneMatch: header(req, 'if-none-match'),
+    };
+    if (method !== 'PUT') {
+      reply(req, res, service.handle(base), started);
+      return true;
+    }
+    readBody(req, opts.maxUploadBytes).then(
+      (body) => reply(req, res, body ? service.handle({ ...base, body }) : plain(413, 'Payload Too Large'), started),
+      () => reply(req, res, plain(400, 'Bad Request'), started),
+    );
+    return true;
+  };
+
+  function reply(req: IncomingMessage, res: ServerResponse, r: PhoneResponse, started: bigint): void {
+    if (r.status === 413) res.setHeader('Connection', 'close');
+    res.writeHead(r.status, r.headers);
+    res.end(req.method === 'HEAD' || r.status === 304 ? undefined : r.body);
+    opts.onResponse?.(req, r, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+function plain(status: number, text: string): PhoneResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
+    body: `${text}\n`,
+    vendor: null,
+    kind: null,
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  if (v === undefined) return null;
+  const s = Array.isArray(v) ? v.join(', ') : v;
+  return s.length > 1024 ? s.slice(0, 1024) : s;
+}
+
+/** The request body, or null when it exceeds `limit` (the rest is discarded, nothing is stored). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve(null);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

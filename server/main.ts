@@ -1,0 +1,75 @@
+/**
+ * Composition root: load config, open the database, build the app, start jobs, listen.
+ *   npm start -- --config deskprov.json
+ */
+import { createServer } from 'node:http';
+import { Command } from 'commander';
+import { openDatabase } from '../db/index.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createContext } from './context.js';
+import { createLogger } from './log.js';
+import { systemClock } from './services/clock.js';
+import { ensureAdminToken } from './services/tokens.js';
+
+const program = new Command()
+  .name('deskprov')
+  .description('Provisioning server for SIP desk phones, with hot desking')
+  .option('-c, --config <file>', 'JSON config file (or DESKPROV_CONFIG)')
+  .parse();
+
+let config: Config;
+try {
+  config = loadConfig(program.opts<{ config?: string }>().config ?? process.env.DESKPROV_CONFIG);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`deskprov: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const log = createLogger(config.log.level);
+const db = openDatabase(config.database.path);
+const { generated } = ensureAdminToken(db, config.admin.token);
+if (generated) {
+  // Printed once, to the terminal only: only its hash is stored.
+  process.stdout.write(
+    `\n  deskprov generated an admin token (shown only now, store it safely):\n\n    ${generated}\n\n` +
+      `  Use it as "Authorization: Bearer <token>" or set admin.token / DESKPROV_ADMIN_TOKEN.\n\n`,
+  );
+}
+
+const ctx = createContext({ config, db, clock: systemClock, log });
+const app = createApp(ctx);
+const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
+
+server.on('error', (err) => {
+  log.fatal({ err }, 'HTTP server error');
+  process.exit(1);
+});
+// An explicit backlog: Node's default 511 drops SYNs when thousands of phones boot at once.
+server.listen({ host: config.http.host, port: config.http.port, backlog: config.http.backlog }, () => {
+  log.info({ http: `${config.http.host}:${config.http.port}`, db: config.database.path, baseUrl: config.provisioning.baseUrl }, 'deskprov listening');
+});
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+  const force = setTimeout(() => {
+    log.warn('forcing exit after 10 s');
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  server.close(() => {
+    ctx.recorder.flush();
+    db.close();
+    log.info('stopped');
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

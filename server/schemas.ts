@@ -1,0 +1,85 @@
+/** Schemas for everything the admin API and CSV import accept. Parse once, at the boundary. */
+import { z } from 'zod';
+import { parseDuration } from './domain/duration.js';
+import { parseMac, type Mac } from './domain/mac.js';
+import { parseSipUri } from './sip/uri.js';
+import { vendorIds } from '../vendors/registry.js';
+
+/** Printable text with no control characters (so nothing can add a line to a key=value config). */
+export const safeText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters (CR, LF, NUL, tab …)' });
+
+export const extensionSchema = z.string().regex(/^[A-Za-z0-9._+-]{1,32}$/, 'expected 1–32 letters, digits or . _ + -');
+export const macSchema = z
+  .string()
+  .max(17)
+  .transform((s, ctx) => {
+    const mac = parseMac(s);
+    if (!mac) {
+      ctx.addIssue({ code: 'custom', message: 'expected a MAC like 001565aabbcc or 00:15:65:AA:BB:CC' });
+      return z.NEVER;
+    }
+    return mac;
+  });
+const vendorSchema = z.string().refine((v) => vendorIds.includes(v), { message: `expected one of ${vendorIds.join(', ')}` });
+const modelSchema = z.string().regex(/^[A-Za-z0-9._ -]{1,40}$/, 'expected 1–40 letters, digits or . _ - space');
+const sipContactSchema = z
+  .string()
+  .max(200)
+  .refine((s) => parseSipUri(s) !== null, { message: 'expected a SIP URI like sip:10.0.0.5:5060 or sip:10.0.0.5;transport=tcp' });
+const durationSchema = z.string().refine((s) => parseDuration(s) !== null, { message: 'expected a duration like "90s", "15m", "12h" or "0"' });
+const dialString = z.string().regex(/^[0-9*#+]{1,15}$/, 'expected a dial string of digits, * # +');
+
+export const userCreateSchema = z.strictObject({
+  extension: extensionSchema,
+  displayName: safeText(64).min(1),
+  sipUsername: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1–64 letters, digits or . _ + -').optional(),
+  sipPassword: safeText(128).min(1),
+  pin: z.string().max(64).nullable().optional(),
+  hotdeskAllowed: z.boolean().optional(),
+  email: z.email().max(254).nullable().optional(),
+});
+export const userPatchSchema = userCreateSchema.omit({ extension: true }).partial();
+
+export const locationCreateSchema = z.strictObject({
+  name: safeText(100).min(1),
+  address: safeText(300).nullable().default(null),
+  emergencyNumbers: z.array(dialString).min(1).max(10).default(['911']),
+  callbackNumber: dialString.nullable().default(null),
+});
+export const locationPatchSchema = z.strictObject({
+  name: safeText(100).min(1).optional(),
+  address: safeText(300).nullable().optional(),
+  emergencyNumbers: z.array(dialString).min(1).max(10).optional(),
+  callbackNumber: dialString.nullable().optional(),
+});
+
+const deviceFields = {
+  vendor: vendorSchema,
+  model: modelSchema.nullable().default(null),
+  label: safeText(64).nullable().default(null),
+  ownerExtension: extensionSchema.nullable().default(null),
+  hotdeskEnabled: z.boolean().default(false),
+  locationId: z.number().int().positive().nullable().default(null),
+  sipContact: sipContactSchema.nullable().default(null),
+  sessionTimeout: durationSchema.nullable().default(null),
+};
+export const deviceCreateSchema = z.strictObject({ mac: macSchema, ...deviceFields });
+export const devicePatchSchema = z.strictObject({
+  vendor: vendorSchema.optional(),
+  model: modelSchema.nullable().optional(),
+  label: safeText(64).nullable().optional(),
+  ownerExtension: extensionSchema.nullable().optional(),
+  hotdeskEnabled: z.boolean().optional(),
+  locationId: z.number().int().positive().nullable().optional(),
+  sipContact: sipContactSchema.nullable().optional(),
+  sessionTimeout: durationSchema.nullable().optional(),
+});
+
+export const loginSchema = z.strictObject({ extension: extensionSchema, pin: z.string().max(64) });
+
+export type Parsed<S extends z.ZodType> = z.output<S>;
+export type { Mac };

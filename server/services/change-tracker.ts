@@ -1,0 +1,53 @@
+/**
+ * The one mechanism by which a change reaches phones: inside the caller's transaction it bumps
+ * each affected device's config version (which invalidates cached renders) and queues one
+ * durable resync per device. After commit the caller (or `afterCommit`) wakes the dispatcher.
+ */
+import type { DeviceStore } from '../../db/stores/devices.js';
+import type { OutboxStore } from '../../db/stores/outbox.js';
+import type { Mac } from '../domain/mac.js';
+import type { Clock } from './clock.js';
+
+export class ChangeTracker {
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly devices: DeviceStore,
+    private readonly outbox: OutboxStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Call inside the transaction that made the change. */
+  changed(macs: Iterable<Mac>, reason: string, opts: { notify?: boolean } = {}): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const mac of new Set(macs)) {
+      this.devices.bumpVersion(mac, now);
+      if (opts.notify !== false) this.outbox.enqueue(mac, reason, now);
+      n++;
+    }
+    if (n > 0 && opts.notify !== false) queueMicrotask(() => this.wake());
+    return n;
+  }
+
+  /** Queue a resync without a config change (admin "resync"). */
+  resync(macs: Iterable<Mac>, reason: string): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const mac of new Set(macs)) {
+      this.outbox.enqueue(mac, reason, now);
+      n++;
+    }
+    if (n > 0) queueMicrotask(() => this.wake());
+    return n;
+  }
+
+  onQueued(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private wake(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Builds the raw (unescaped) DeviceView for a device from the stores: who its line belongs
+ * to right now (guest, else owner, else nobody), its location, PBX and provisioning settings.
+ */
+import type { DeviceRecord } from '../../db/stores/devices.js';
+import type { LocationStore } from '../../db/stores/locations.js';
+import type { SessionStore } from '../../db/stores/sessions.js';
+import type { UserStore, User } from '../../db/stores/users.js';
+import type { Config } from '../config.js';
+import type { CommonView, DeviceState, DeviceView } from '../domain/types.js';
+
+export interface ViewStores {
+  users: UserStore;
+  locations: LocationStore;
+  sessions: SessionStore;
+}
+
+/** Download credentials the phone is told to use (filled in by download auth, null when off). */
+export type CredentialSource = (device: DeviceRecord) => { username: string; password: string } | null;
+
+export class DeviceViewBuilder {
+  constructor(
+    private readonly stores: ViewStores,
+    private readonly config: Config,
+    private readonly credentials: CredentialSource = () => null,
+  ) {}
+
+  build(device: DeviceRecord): DeviceView {
+    const { users, locations, sessions } = this.stores;
+    const session = sessions.activeOn(device.mac);
+    const guest = session ? users.get(session.extension) : null;
+    const owner = device.ownerExtension ? users.get(device.ownerExtension) : null;
+    const lineUser = guest ?? owner;
+    const state: DeviceState = guest ? 'guest' : owner ? 'owner' : 'unassigned';
+    const location = device.locationId !== null ? locations.get(device.locationId) : null;
+    const base = this.config.provisioning.baseUrl;
+    const creds = this.credentials(device);
+    return {
+      device: { mac: device.mac, vendor: device.vendor, model: device.model, label: device.label },
+      location: location
+        ? {
+            name: location.name,
+            emergencyNumbers: location.emergencyNumbers,
+            callbackNumber: location.callbackNumber,
+            address: location.address,
+          }
+        : null,
+      state,
+      line: lineUser ? lineOf(lineUser) : null,
+      pbx: this.pbx(),
+      provisioning: { baseUrl: base, username: creds?.username ?? null, password: creds?.password ?? null },
+      hotdesk: {
+        enabled: device.hotdeskEnabled,
+        loginUrl: `${base}phone/${device.vendor}/${device.mac}/login`,
+        logoutUrl: `${base}phone/${device.vendor}/${device.mac}/logout`,
+        sessionEndsAt: guest && session?.endsAt != null ? new Date(session.endsAt).toISOString() : null,
+      },
+      time: { zone: this.config.provisioning.timeZone, ntpServer: this.config.provisioning.ntpServer },
+    };
+  }
+
+  common(family: string | null): CommonView {
+    return {
+      pbx: this.pbx(),
+      provisioning: { baseUrl: this.config.provisioning.baseUrl },
+      time: { zone: this.config.provisioning.timeZone, ntpServer: this.config.provisioning.ntpServer },
+      family,
+    };
+  }
+
+  private pbx(): DeviceView['pbx'] {
+    const { host, port, transport } = this.config.pbx;
+    return { host, port, transport, outboundProxy: this.config.sip.outboundProxy };
+  }
+}
+
+function lineOf(u: User): NonNullable<DeviceView['line']> {
+  return {
+    extension: u.extension,
+    displayName: u.displayName,
+    authUser: u.sipUsername,
+    password: u.sipPassword,
+    label: u.displayName || u.extension,
+  };
+}

@@ -1,0 +1,147 @@
+/** Admin use cases for devices: CRUD, owner assignment, and what the API shows of a device. */
+import type { DeviceRecord, DeviceWrite } from '../../db/stores/devices.js';
+import type { Stores } from '../../db/stores/index.js';
+import type { Mac } from '../domain/mac.js';
+import type { DeviceState } from '../domain/types.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import type { Actor, AuditSink } from './audit.js';
+import type { ChangeTracker } from './change-tracker.js';
+import type { Clock } from './clock.js';
+
+export type DeviceInput = Omit<DeviceWrite, 'mac'> & { mac: Mac };
+export type DevicePatch = { [K in keyof Omit<DeviceWrite, 'mac'>]?: DeviceWrite[K] | undefined };
+
+export interface DeviceHooks {
+  /** Ends the active session on the device with `reason` (device-deleted, owner ...). */
+  endSessionOn(mac: Mac, reason: 'device-deleted'): void;
+  /** Sync status shown with the device (filled in by the resync service). */
+  syncOf(device: DeviceRecord): unknown;
+  /** The template the device renders with. */
+  templateOf(device: DeviceRecord): string | null;
+}
+
+export class DeviceService {
+  constructor(
+    private readonly s: Stores,
+    private readonly changes: ChangeTracker,
+    private readonly clock: Clock,
+    private readonly audit: AuditSink,
+    private readonly hooks: DeviceHooks,
+    private readonly requireLocation: boolean,
+  ) {}
+
+  get(mac: Mac): DeviceRecord {
+    const d = this.s.devices.get(mac);
+    if (!d) throw notFound(`device ${mac}`);
+    return d;
+  }
+
+  stateOf(d: DeviceRecord): { state: DeviceState; guestExtension: string | null; session: ReturnType<Stores['sessions']['activeOn']> } {
+    const session = this.s.sessions.activeOn(d.mac);
+    const state: DeviceState = session ? 'guest' : d.ownerExtension ? 'owner' : 'unassigned';
+    return { state, guestExtension: session?.extension ?? null, session };
+  }
+
+  /** The API shape of a device. */
+  describe(d: DeviceRecord) {
+    const { state, guestExtension, session } = this.stateOf(d);
+    return {
+      mac: d.mac,
+      vendor: d.vendor,
+      model: d.model,
+      label: d.label,
+      ownerExtension: d.ownerExtension,
+      hotdeskEnabled: d.hotdeskEnabled,
+      locationId: d.locationId,
+      sipContact: d.sipContact,
+      sessionTimeout: d.sessionTimeout,
+      state,
+      guestExtension,
+      session: session
+        ? {
+            id: session.id,
+            extension: session.extension,
+            startedAt: iso(session.startedAt),
+            endsAt: session.endsAt === null ? null : iso(session.endsAt),
+          }
+        : null,
+      warnings: d.hotdeskEnabled && d.locationId === null ? ['hot-desk device without a location (E911)'] : [],
+      lastFetch: d.lastFetch
+        ? { ...d.lastFetch, at: iso(d.lastFetch.at) }
+        : null,
+      sync: this.hooks.syncOf(d),
+      template: this.hooks.templateOf(d),
+      createdAt: iso(d.createdAt),
+      updatedAt: iso(d.updatedAt),
+    };
+  }
+
+  create(input: DeviceInput, actor: Actor): DeviceRecord {
+    return this.s.tx(() => {
+      if (this.s.devices.get(input.mac)) throw conflict(`device ${input.mac} already exists`);
+      this.check(input);
+      this.s.devices.insert(input, this.clock.now());
+      const created = this.get(input.mac);
+      this.audit.record({ actor, action: 'device.create', target: `device:${input.mac}`, after: input });
+      return created;
+    });
+  }
+
+  update(mac: Mac, patch: DevicePatch, actor: Actor): DeviceRecord {
+    return this.s.tx(() => {
+      const before = this.get(mac);
+      const next: DeviceWrite = { ...pickWrite(before), ...definedOnly(patch) };
+      this.check(next);
+      this.s.devices.update(next, this.clock.now());
+      this.changes.changed([mac], 'device edited');
+      const after = this.get(mac);
+      this.audit.record({ actor, action: 'device.update', target: `device:${mac}`, before: pickWrite(before), after: pickWrite(after) });
+      return after;
+    });
+  }
+
+  delete(mac: Mac, actor: Actor): void {
+    this.s.tx(() => {
+      const before = this.get(mac);
+      this.hooks.endSessionOn(mac, 'device-deleted');
+      this.s.files.deleteAll(mac);
+      this.s.devices.delete(mac);
+      this.audit.record({ actor, action: 'device.delete', target: `device:${mac}`, before: pickWrite(before) });
+    });
+  }
+
+  /** Validates references; throws 400 naming the field. Call inside a transaction. */
+  check(d: Omit<DeviceWrite, 'mac'>): void {
+    if (d.ownerExtension !== null && !this.s.users.get(d.ownerExtension)) {
+      throw invalid(`ownerExtension: no user ${d.ownerExtension}`, { fields: [{ field: 'ownerExtension', message: 'no such user' }] });
+    }
+    if (d.locationId !== null && !this.s.locations.get(d.locationId)) {
+      throw invalid(`locationId: no location ${d.locationId}`, { fields: [{ field: 'locationId', message: 'no such location' }] });
+    }
+    if (this.requireLocation && d.hotdeskEnabled && d.locationId === null) {
+      throw invalid('locationId: a hot-desk device needs a location (hotdesk.requireLocation)', {
+        fields: [{ field: 'locationId', message: 'required for hot-desk devices' }],
+      });
+    }
+  }
+}
+
+export function pickWrite(d: DeviceRecord): DeviceWrite {
+  return {
+    mac: d.mac,
+    vendor: d.vendor,
+    model: d.model,
+    label: d.label,
+    ownerExtension: d.ownerExtension,
+    hotdeskEnabled: d.hotdeskEnabled,
+    locationId: d.locationId,
+    sipContact: d.sipContact,
+    sessionTimeout: d.sessionTimeout,
+  };
+}
+
+function definedOnly<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

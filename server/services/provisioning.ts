@@ -1,0 +1,193 @@
+/**
+ * What a phone sees: maps one request for a file at the root path to an answer.
+ * Transport-free (the HTTP layer adapts node's req/res), so it is tested without sockets.
+ */
+import type { DeviceStore, DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceFileStore } from '../../db/stores/device-files.js';
+import { matchFile, parseUserAgent, vendorForOui, getVendor } from '../../vendors/registry.js';
+import type { FileMatch, UserAgentInfo } from '../../vendors/vendor.js';
+import type { Config } from '../config.js';
+import type { Mac } from '../domain/mac.js';
+import type { Clock } from './clock.js';
+import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
+import type { FetchRecorder } from './fetch-recorder.js';
+import type { Renderer, RenderedFile } from './renderer.js';
+
+export interface PhoneRequest {
+  method: string;
+  /** The file name requested at the root path, already checked to be a plain name. */
+  name: string;
+  ip: string;
+  userAgent: string | null;
+  ifNoneMatch: string | null;
+  body?: Buffer;
+}
+
+export interface PhoneResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+  /** For metrics: vendor and file kind when known. */
+  vendor: string | null;
+  kind: string | null;
+  /** The rendered file behind a 200/304, for the fetch record. */
+  rendered?: Pick<RenderedFile, 'configVersion' | 'lineUser' | 'extension'>;
+}
+
+export interface SecurityLog {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+const NO_STORE = 'no-store';
+const text = (status: number, body: string, extra: Record<string, string> = {}): PhoneResponse => ({
+  status,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': NO_STORE, ...extra },
+  body: `${body}\n`,
+  vendor: null,
+  kind: null,
+});
+
+export interface ProvisioningDeps {
+  config: Config;
+  devices: DeviceStore;
+  files: DeviceFileStore;
+  renderer: Renderer;
+  recorder: FetchRecorder;
+  guard: EnumerationGuard;
+  clock: Clock;
+  log: SecurityLog;
+}
+
+export class ProvisioningService {
+  constructor(private readonly d: ProvisioningDeps) {}
+
+  handle(req: PhoneRequest): PhoneResponse {
+    const blocked = this.d.guard.blockedFor(req.ip);
+    if (blocked > 0) return text(429, 'Too Many Requests', { 'Retry-After': String(Math.ceil(blocked / 1000)) });
+
+    const matches = matchFile(req.name);
+    if (matches.length === 0) return text(404, 'Not Found');
+    const ua = req.userAgent ? parseUserAgent(req.userAgent) : null;
+    const mac = matches[0]!.mac;
+
+    if (mac && ua?.mac && ua.mac !== mac) {
+      this.fail(req, 'mac-mismatch', { pathMac: mac, uaMac: ua.mac });
+      return text(403, 'Forbidden');
+    }
+
+    let device: DeviceRecord | null = null;
+    let match: FileMatch | undefined;
+    if (mac) {
+      device = this.d.devices.get(mac);
+      if (!device && this.d.config.provisioning.autoRegister) device = this.autoRegister(mac, matches, ua);
+      if (!device) {
+        this.fail(req, 'unknown-mac', { mac });
+        return text(404, 'Not Found');
+      }
+      match = matches.find((m) => m.vendor === device!.vendor);
+    } else {
+      match = matches.find((m) => m.vendor === ua?.vendor) ?? matches[0];
+    }
+    if (!match) return text(404, 'Not Found');
+
+    const res = this.serve(req, match, device);
+    res.vendor = match.vendor;
+    res.kind = match.kind;
+    if (device) this.record(req, device, ua, res);
+    return res;
+  }
+
+  private serve(req: PhoneRequest, match: FileMatch, device: DeviceRecord | null): PhoneResponse {
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    switch (match.kind) {
+      case 'device':
+      case 'common': {
+        if (!isRead) return text(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+        const file =
+          match.kind === 'device' && device
+            ? this.d.renderer.deviceFile(device, match.template ?? 'device')
+            : this.d.renderer.commonFile(match.vendor, match.template ?? 'common', match.family);
+        if (!file) return text(404, 'Not Found');
+        return this.fileResponse(req, file);
+      }
+      case 'upload':
+      case 'log': {
+        if (!device || !match.slot) return text(404, 'Not Found');
+        if (req.method === 'PUT') {
+          const body = req.body ?? Buffer.alloc(0);
+          const now = this.d.clock.now();
+          if (match.kind === 'log') this.d.files.append(device.mac, match.slot, body, this.d.config.http.maxLogBytesPerDevice, now);
+          else this.d.files.put(device.mac, match.slot, body, now);
+          return text(201, 'Stored');
+        }
+        if (!isRead || match.kind === 'log') {
+          return isRead ? text(404, 'Not Found') : text(405, 'Method Not Allowed', { Allow: 'GET, HEAD, PUT' });
+        }
+        const stored = this.d.files.get(device.mac, match.slot);
+        if (!stored) return text(404, 'Not Found');
+        return this.fileResponse(req, {
+          body: stored.content,
+          etag: `"u${stored.updatedAt.toString(36)}-${stored.content.length.toString(36)}"`,
+          contentType: match.slot.endsWith('.xml') || match.slot.endsWith('.cfg') ? 'text/xml; charset=utf-8' : 'application/octet-stream',
+        });
+      }
+    }
+  }
+
+  private fileResponse(
+    req: PhoneRequest,
+    file: Pick<RenderedFile, 'body' | 'etag' | 'contentType'> & Partial<Pick<RenderedFile, 'configVersion' | 'lineUser' | 'extension'>>,
+  ): PhoneResponse {
+    const headers = { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag };
+    const rendered = { configVersion: file.configVersion ?? null, lineUser: file.lineUser ?? null, extension: file.extension ?? null };
+    const notModified = req.ifNoneMatch !== null && etagMatches(req.ifNoneMatch, file.etag);
+    return { status: notModified ? 304 : 200, headers, body: notModified ? '' : file.body, vendor: null, kind: null, rendered };
+  }
+
+  private record(req: PhoneRequest, device: DeviceRecord, ua: UserAgentInfo | null, res: PhoneResponse): void {
+    const rendered = res.rendered;
+    const isConfig = res.kind === 'device' && (res.status === 200 || res.status === 304) && rendered?.configVersion != null;
+    this.d.recorder.record({
+      mac: device.mac,
+      at: this.d.clock.now(),
+      ip: req.ip,
+      userAgent: req.userAgent,
+      model: ua?.model ?? null,
+      firmware: ua?.firmware ?? null,
+      file: req.name,
+      status: res.status,
+      configVersion: isConfig ? rendered!.configVersion : null,
+      lineUser: isConfig ? rendered!.lineUser : null,
+      extension: isConfig ? rendered!.extension : null,
+    });
+  }
+
+  private autoRegister(mac: Mac, matches: FileMatch[], ua: UserAgentInfo | null): DeviceRecord | null {
+    const candidates = new Set(matches.filter((m) => m.kind === 'device').map((m) => m.vendor));
+    const vendor =
+      (ua && candidates.has(ua.vendor) ? ua.vendor : null) ??
+      (() => {
+        const v = vendorForOui(mac);
+        return v && candidates.has(v.id) ? v.id : null;
+      })() ??
+      (candidates.size === 1 ? [...candidates][0]! : null);
+    if (!vendor || !getVendor(vendor)) return null;
+    const now = this.d.clock.now();
+    this.d.devices.insert(
+      { mac, vendor, model: ua?.model ?? null, label: null, ownerExtension: null, hotdeskEnabled: true, locationId: null, sipContact: null, sessionTimeout: null },
+      now,
+    );
+    this.d.log.warn({ event: 'auto-register', mac, vendor }, 'unknown phone registered as unassigned');
+    return this.d.devices.get(mac);
+  }
+
+  private fail(req: PhoneRequest, kind: FailureKind, extra: Record<string, unknown>): void {
+    this.d.guard.fail(req.ip, kind);
+    this.d.log.warn({ event: 'security', kind, ip: req.ip, file: req.name, userAgent: req.userAgent, ...extra }, `phone request refused: ${kind}`);
+  }
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

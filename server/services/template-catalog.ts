@@ -1,0 +1,118 @@
+/**
+ * Where a vendor's template text comes from, most specific first:
+ *   database override (per model, then base) → file under templates/ (per model, then base)
+ *   → shipped default (per model, then base).
+ * Compiled templates are cached by source text; `generation` changes on every save so
+ * cached renders know they are stale.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TemplateStore } from '../../db/stores/templates.js';
+import { getVendor } from '../../vendors/registry.js';
+import type { TemplateInfo } from '../../vendors/vendor.js';
+import { compileTemplate, type CompiledTemplate } from './template-engine.js';
+
+export type TemplateOrigin = 'override' | 'file' | 'default';
+
+export interface ResolvedTemplate {
+  vendor: string;
+  /** The name actually used (e.g. "device.T46U" or "device"). */
+  name: string;
+  origin: TemplateOrigin;
+  /** Override version, or 0 for files and defaults. */
+  version: number;
+  source: string;
+  info: TemplateInfo;
+  compiled: CompiledTemplate;
+}
+
+const SAFE_NAME = /^[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_-]+)?$/;
+
+export class TemplateCatalog {
+  private gen = 1;
+  private readonly compiled = new Map<string, CompiledTemplate>();
+  private readonly files = new Map<string, string>();
+  private readonly resolved = new Map<string, ResolvedTemplate | null>();
+
+  constructor(
+    private readonly store: TemplateStore,
+    fileDir: string | null,
+  ) {
+    if (fileDir && existsSync(fileDir)) this.loadFiles(fileDir);
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Called after any template save or rollback. */
+  invalidate(): void {
+    this.gen++;
+    this.resolved.clear();
+  }
+
+  /** The base TemplateInfo a name belongs to ("device.T46U" → the vendor's "device"). */
+  infoFor(vendor: string, name: string): TemplateInfo | null {
+    const adapter = getVendor(vendor);
+    if (!adapter || !SAFE_NAME.test(name)) return null;
+    const base = name.split('.')[0];
+    return adapter.templates.find((t) => t.name === base) ?? null;
+  }
+
+  resolve(vendor: string, name: string, model: string | null): ResolvedTemplate | null {
+    const key = `${vendor}/${name}/${model ?? ''}`;
+    if (this.resolved.has(key)) return this.resolved.get(key) ?? null;
+    const result = this.lookup(vendor, name, model);
+    this.resolved.set(key, result);
+    return result;
+  }
+
+  /** Text of one name without fallback: override, else file, else shipped default. */
+  sourceOf(vendor: string, name: string): { origin: TemplateOrigin; version: number; source: string } | null {
+    const override = this.store.latest(vendor, name);
+    if (override && override.body !== null) return { origin: 'override', version: override.version, source: override.body };
+    const file = this.files.get(`${vendor}/${name}`);
+    if (file !== undefined) return { origin: 'file', version: 0, source: file };
+    const info = this.infoFor(vendor, name);
+    const shipped = info && getVendor(vendor)?.templates.find((t) => t.name === name);
+    if (shipped && shipped.source !== null) return { origin: 'default', version: 0, source: shipped.source };
+    return null;
+  }
+
+  compile(source: string): CompiledTemplate {
+    let c = this.compiled.get(source);
+    if (!c) {
+      c = compileTemplate(source);
+      this.compiled.set(source, c);
+    }
+    return c;
+  }
+
+  private lookup(vendor: string, name: string, model: string | null): ResolvedTemplate | null {
+    const info = this.infoFor(vendor, name);
+    if (!info) return null;
+    const modelName = model ? `${name}.${model.replace(/[^A-Za-z0-9_-]/g, '')}` : null;
+    const candidates = modelName ? [modelName, name] : [name];
+    // Operator text (override or file) for model then base, before any shipped default.
+    for (const origin of ['override', 'file', 'default'] as const) {
+      for (const n of candidates) {
+        const s = this.sourceOf(vendor, n);
+        if (s && s.origin === origin) {
+          return { vendor, name: n, origin, version: s.version, source: s.source, info, compiled: this.compile(s.source) };
+        }
+      }
+    }
+    return null;
+  }
+
+  private loadFiles(dir: string): void {
+    for (const vendor of readdirSync(dir, { withFileTypes: true })) {
+      if (!vendor.isDirectory() || !getVendor(vendor.name)) continue;
+      for (const f of readdirSync(join(dir, vendor.name))) {
+        const m = /^(.+)\.hbs$/.exec(f);
+        if (!m || !this.infoFor(vendor.name, m[1]!)) continue;
+        this.files.set(`${vendor.name}/${m[1]}`, readFileSync(join(dir, vendor.name, f), 'utf8'));
+      }
+    }
+  }
+}
