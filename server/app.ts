@@ -12,6 +12,16 @@ import { createPhoneHandler } from './http/phone-handler.js';
 import { devicesRouter } from './http/admin/devices.js';
 import { locationsRouter } from './http/admin/locations.js';
 import { usersRouter } from './http/admin/users.js';
+import { templatesRouter } from './http/admin/templates.js';
+import { hotdeskDeviceRouter, hotdeskRouter, sessionsRouter } from './http/admin/hotdesk.js';
+import { phoneAppRouter } from './http/phone-app.js';
+import { deviceLineRouter } from './http/admin/device-line.js';
+import { ConsoleAuth, consoleCookieAuth, consoleRouter } from './http/console.js';
+import { apiSecurityHeaders } from './http/security-headers.js';
+import { auditRouter } from './http/admin/audit.js';
+import { downloadAuthRouter } from './http/admin/download-auth.js';
+import { securityRouter } from './http/admin/security.js';
+import { tokensRouter } from './http/admin/tokens.js';
 
 export interface App {
   listener: RequestListener;
@@ -33,13 +43,29 @@ export function createApp(ctx: Context): App {
     res.json({ status: 'ok' });
   });
 
+  const consoleAuth = new ConsoleAuth(ctx.consoleSessions, ctx.auth, ctx.clock);
+  app.use('/admin', consoleRouter(consoleAuth));
+
   const api = express.Router();
-  api.use(bearerAuth(ctx.auth));
+  api.use(apiSecurityHeaders());
+  api.use(consoleCookieAuth(consoleAuth));
+  api.use(bearerAuth(ctx.auth, ctx.adminGuard));
   api.use(express.json({ limit: '1mb', strict: true }));
   api.use('/users', usersRouter(ctx.stores, ctx.users));
   api.use('/locations', locationsRouter(ctx.stores, ctx.locations));
+  api.use('/devices', hotdeskDeviceRouter(ctx, ctx.hotdesk));
   api.use('/devices', devicesRouter(ctx.stores, ctx.devices, ctx.csv, ctx.recorder));
+  api.use('/devices', deviceLineRouter(ctx));
+  api.use('/devices', downloadAuthRouter(ctx));
+  api.use('/tokens', tokensRouter(ctx));
+  api.use('/audit', auditRouter(ctx));
+  api.use('/security', securityRouter(ctx));
+  api.use('/sessions', sessionsRouter(ctx));
+  api.use('/hotdesk', hotdeskRouter(ctx.hotdesk));
+  api.use('/templates', templatesRouter(ctx.templates));
   app.use('/api/v1', api);
+  // Hot-desk screens phones open from their Login / Logout keys (unauthenticated: the PIN is the auth).
+  app.use('/phone', phoneAppRouter(ctx, ctx.hotdesk));
 
   app.use(notFoundHandler());
   app.use(errorHandler(ctx.log));
@@ -47,6 +73,7 @@ export function createApp(ctx: Context): App {
   const phone = createPhoneHandler(ctx.provisioning, {
     maxUploadBytes: ctx.config.http.maxUploadBytes,
     trustProxy: ctx.config.http.trustProxy,
+    onError: (err, req) => ctx.log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!phone(req, res)) app(req, res);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
+import { isCidr } from './services/network-allowlist.js';
 
 const duration = (allowZero = true) =>
   z.string().refine((s) => {
@@ -35,6 +36,16 @@ export const configSchema = z.strictObject({
     /** Per-device cap of appended Polycom logs; oldest bytes are dropped. */
     maxLogBytesPerDevice: z.number().int().min(1024).max(64 * 1024 * 1024).default(512 * 1024),
     trustProxy: z.boolean().default(false),
+    /** HTTPS listener, optionally with mutual TLS against vendor CA bundles (docs/security.md). */
+    tls: z.strictObject({
+      host: z.string().min(1).optional(),
+      port: port.default(8443),
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      clientCa: z.array(z.string().min(1)).max(32).default([]),
+      requireClientCert: z.boolean().default(false),
+    }).refine((t) => !t.requireClientCert || t.clientCa.length > 0, { message: 'requireClientCert needs clientCa (the vendor CA bundles)' })
+      .nullable().default(null),
   }).prefault({}),
   database: z.strictObject({
     path: z.string().min(1).default('./data/deskprov.db'),
@@ -77,6 +88,22 @@ export const configSchema = z.strictObject({
   security: z.strictObject({
     enumeration: z.strictObject({
       maxFailures: z.number().int().min(1).default(50),
+      window: duration(false).default('5m'),
+      blockFor: duration(false).default('15m'),
+    }).prefault({}),
+    /** Per-device download credentials (docs/security.md: off → provision → enforce). */
+    downloadAuth: z.strictObject({
+      defaultMode: z.enum(['off', 'provision', 'enforce']).default('off'),
+      realm: z.string().regex(/^[A-Za-z0-9 ._@-]{1,64}$/, 'expected 1–64 letters, digits, space or . _ @ -').default('deskprov'),
+      nonceLifetime: duration(false).default('5m'),
+      allowBasic: z.boolean().default(true),
+      newDeviceGrace: duration().default('1h'),
+    }).prefault({}),
+    /** CIDRs phones may download from; empty: anywhere. */
+    allowlist: z.array(z.string().refine(isCidr, { message: 'expected a CIDR like "10.0.0.0/8" or an IP address' })).max(1000).default([]),
+    /** Failed admin API tokens per IP before 429 (same shape as enumeration). */
+    adminAuth: z.strictObject({
+      maxFailures: z.number().int().min(1).default(20),
       window: duration(false).default('5m'),
       blockFor: duration(false).default('15m'),
     }).prefault({}),

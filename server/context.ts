@@ -4,10 +4,15 @@
  */
 import type { Db } from '../db/index.js';
 import { createStores, type Stores } from '../db/stores/index.js';
+import { ConsoleSessionStore } from '../db/stores/console-sessions.js';
 import type { Config } from './config.js';
 import { parseDuration } from './domain/duration.js';
 import type { Logger } from './log.js';
-import { noAudit, type AuditSink } from './services/audit.js';
+import type { AuditSink } from './services/audit.js';
+import { SqliteAuditSink } from './services/audit-log.js';
+import { TokenAuthenticator, TokenService } from './services/api-tokens.js';
+import { DownloadAuthService } from './services/download-auth.js';
+import { PhoneAccess } from './services/phone-access.js';
 import { ChangeTracker } from './services/change-tracker.js';
 import type { Clock } from './services/clock.js';
 import { DeviceCsv } from './services/device-csv.js';
@@ -19,8 +24,11 @@ import { LocationService } from './services/locations.js';
 import { ProvisioningService } from './services/provisioning.js';
 import { Renderer } from './services/renderer.js';
 import { TemplateCatalog } from './services/template-catalog.js';
-import { BootstrapTokenAuth, type Authenticator } from './services/tokens.js';
+import { TemplateService } from './services/templates.js';
+import type { Authenticator } from './services/tokens.js';
 import { UserService } from './services/users.js';
+import { HotdeskService } from './services/hotdesk.js';
+import { PinGuard } from './services/pin-guard.js';
 
 export interface ContextOptions {
   config: Config;
@@ -49,6 +57,22 @@ export interface Context {
   csv: DeviceCsv;
   auth: Authenticator;
   audit: AuditSink;
+  /** Hot desking: login/logout/sweep through the device state machine (server/services/hotdesk.ts). */
+  hotdesk: HotdeskService;
+  /** Extension + PIN checks under the lockout rules, for every route in. */
+  pins: PinGuard;
+  /** Admin web console sign-ins (server/http/console.ts). */
+  consoleSessions: ConsoleSessionStore;
+  /** Template versions, checks, previews, diffs and the resync a change causes. */
+  templates: TemplateService;
+  /** The audit log behind `audit` (queries for GET /api/v1/audit). */
+  auditLog: SqliteAuditSink;
+  /** Named admin API tokens (create, list, rotate, revoke). */
+  tokens: TokenService;
+  /** Failed admin-token attempts per IP (bearerAuth answers 429 when blocked). */
+  adminGuard: EnumerationGuard;
+  /** Per-device download credentials and modes. */
+  downloadAuth: DownloadAuthService;
 }
 
 const ms = (d: string) => parseDuration(d) ?? 0;
@@ -58,7 +82,16 @@ export function createContext(o: ContextOptions): Context {
   const stores = createStores(db);
   const changes = new ChangeTracker(stores.devices, stores.outbox, clock);
   const catalog = new TemplateCatalog(stores.templates, o.templateDir === undefined ? new URL('../templates/', import.meta.url).pathname : o.templateDir);
-  const views = new DeviceViewBuilder(stores, config);
+  const auditLog = new SqliteAuditSink(stores.auditLog, clock);
+  const audit: AuditSink = auditLog;
+  const downloadAuth = new DownloadAuthService(stores, changes, audit, clock, {
+    defaultMode: config.security.downloadAuth.defaultMode,
+    realm: config.security.downloadAuth.realm,
+    nonceLifetimeMs: ms(config.security.downloadAuth.nonceLifetime),
+    allowBasic: config.security.downloadAuth.allowBasic,
+    newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
+  });
+  const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d));
   const renderer = new Renderer(catalog, views);
   const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => log.error({ err }, 'could not record fetches'));
   const guard = new EnumerationGuard(
@@ -72,23 +105,27 @@ export function createContext(o: ContextOptions): Context {
   guard.onBlock = (b) =>
     log.warn({ event: 'security', kind: 'ip-blocked', ip: b.ip, failures: b.failures, until: new Date(b.until).toISOString() },
       `deskprov blocked ${b.ip} after ${b.failures} failed phone requests`);
-  const audit: AuditSink = noAudit;
-  const provisioning = new ProvisioningService({ config, devices: stores.devices, files: stores.files, renderer, recorder, guard, clock, log });
-
-  const endSessions = (macs: string[], reason: 'user-deleted' | 'device-deleted') => {
-    const now = clock.now();
-    for (const mac of macs) {
-      const sess = stores.sessions.activeOn(mac);
-      if (sess) stores.sessions.finish(sess.id, now, reason);
-    }
-  };
-  const users = new UserService(stores, changes, clock, audit, config.hotdesk.pinMinLength, {
-    endSessionsOfUser: (ext) => {
-      const macs = stores.sessions.activeFor(ext).map((x) => x.mac);
-      endSessions(macs, 'user-deleted');
-      changes.changed(macs as never, `user ${ext} deleted`);
-      return macs;
+  const access = new PhoneAccess(downloadAuth, guard, log, {
+    allowlist: config.security.allowlist,
+    requireClientCert: config.http.tls?.requireClientCert ?? false,
+  });
+  const provisioning = new ProvisioningService({ config, devices: stores.devices, files: stores.files, renderer, recorder, guard, clock, log, access });
+  const adminGuard = new EnumerationGuard(
+    {
+      maxFailures: config.security.adminAuth.maxFailures,
+      windowMs: ms(config.security.adminAuth.window),
+      blockForMs: ms(config.security.adminAuth.blockFor),
     },
+    clock,
+  );
+  adminGuard.onBlock = (b) =>
+    log.warn({ event: 'security', kind: 'ip-blocked', ip: b.ip, scope: 'admin-api', failures: b.failures, until: new Date(b.until).toISOString() },
+      `deskprov blocked ${b.ip} after ${b.failures} failed admin token attempts`);
+
+  const pins = new PinGuard(stores.users, clock, { maxAttempts: config.hotdesk.pinMaxAttempts, lockoutMs: ms(config.hotdesk.pinLockout) });
+  const hotdesk = new HotdeskService({ stores, changes, clock, audit, config, pins });
+  const users = new UserService(stores, changes, clock, audit, config.hotdesk.pinMinLength, {
+    endSessionsOfUser: (ext) => hotdesk.endSessionsOfUser(ext),
   });
   const locations = new LocationService(stores, changes, clock, audit);
   const devices = new DeviceService(
@@ -97,7 +134,8 @@ export function createContext(o: ContextOptions): Context {
     clock,
     audit,
     {
-      endSessionOn: (mac, reason) => endSessions([mac], reason),
+      endSessionOn: (mac, reason) => hotdesk.endSessionOn(mac, reason),
+      edited: (before, next, actor) => hotdesk.deviceEdited(before, next, actor),
       syncOf: (d) => ({ configVersion: d.configVersion, fetchedVersion: d.fetchedVersion }),
       templateOf: (d) => {
         const t = catalog.resolve(d.vendor, 'device', d.model);
@@ -107,6 +145,8 @@ export function createContext(o: ContextOptions): Context {
     config.hotdesk.requireLocation,
   );
   const csv = new DeviceCsv(stores, devices);
-  const auth = new BootstrapTokenAuth(db);
-  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit };
+  const auth = new TokenAuthenticator(db, stores.apiTokens, clock);
+  const tokens = new TokenService(stores.apiTokens, stores.tx, audit, clock);
+  const templates = new TemplateService(stores, catalog, views, changes, clock, audit);
+  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth };
 }

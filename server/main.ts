@@ -6,8 +6,10 @@ import { createServer } from 'node:http';
 import { Command } from 'commander';
 import { openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
+import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createContext } from './context.js';
+import { startJobs } from './jobs/sweep.js';
 import { createLogger } from './log.js';
 import { systemClock } from './services/clock.js';
 import { ensureAdminToken } from './services/tokens.js';
@@ -41,6 +43,13 @@ if (generated) {
 }
 
 const ctx = createContext({ config, db, clock: systemClock, log });
+let stopJobs: () => void;
+try {
+  stopJobs = startJobs(ctx, ctx.hotdesk);
+} catch (err) {
+  process.stderr.write(`deskprov: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 const app = createApp(ctx);
 const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
 
@@ -53,6 +62,26 @@ server.listen({ host: config.http.host, port: config.http.port, backlog: config.
   log.info({ http: `${config.http.host}:${config.http.port}`, db: config.database.path, baseUrl: config.provisioning.baseUrl }, 'deskprov listening');
 });
 
+// HTTPS (and mutual TLS for phones) beside plain HTTP, when http.tls is configured.
+const tlsConfig = config.http.tls;
+let tlsServer: ReturnType<typeof createTlsServer> | null = null;
+if (tlsConfig) {
+  try {
+    tlsServer = createTlsServer(tlsConfig, app.listener);
+  } catch (err) {
+    process.stderr.write(`deskprov: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  tlsServer.on('error', (err) => {
+    log.fatal({ err }, 'HTTPS server error');
+    process.exit(1);
+  });
+  const tlsHost = tlsConfig.host ?? config.http.host;
+  tlsServer.listen({ host: tlsHost, port: tlsConfig.port, backlog: config.http.backlog }, () => {
+    log.info({ https: `${tlsHost}:${tlsConfig.port}`, mutualTls: tlsConfig.clientCa.length > 0, requireClientCert: tlsConfig.requireClientCert }, 'deskprov listening (TLS)');
+  });
+}
+
 let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
@@ -63,6 +92,7 @@ function shutdown(signal: string): void {
     process.exit(1);
   }, 10_000);
   force.unref();
+  stopJobs();
   server.close(() => {
     ctx.recorder.flush();
     db.close();
@@ -70,6 +100,8 @@ function shutdown(signal: string): void {
     process.exit(0);
   });
   server.closeIdleConnections();
+  tlsServer?.close();
+  tlsServer?.closeIdleConnections();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { parseMac, type Mac } from './domain/mac.js';
 import { parseSipUri } from './sip/uri.js';
+import { isCidr } from './services/network-allowlist.js';
 import { vendorIds } from '../vendors/registry.js';
 
 /** Printable text with no control characters (so nothing can add a line to a key=value config). */
@@ -83,3 +84,27 @@ export const loginSchema = z.strictObject({ extension: extensionSchema, pin: z.s
 
 export type Parsed<S extends z.ZodType> = z.output<S>;
 export type { Mac };
+
+// ---- security (download auth, allowlists, admin tokens, audit) ----
+const cidrSchema = z.string().max(64).refine(isCidr, { message: 'expected a CIDR like "10.0.0.0/8" or an IP address' });
+/** PUT /devices/:mac/download-auth. `mode: "default"` follows security.downloadAuth.defaultMode. */
+export const downloadAuthPutSchema = z
+  .strictObject({
+    mode: z.enum(['default', 'off', 'provision', 'enforce']).optional(),
+    allowlist: z.array(cidrSchema).max(100).nullable().optional(),
+  })
+  .refine((b) => b.mode !== undefined || b.allowlist !== undefined, { message: 'send mode and/or allowlist' });
+export const enrolSchema = z.strictObject({
+  for: z.string().refine((s) => { const ms = parseDuration(s); return ms !== null && ms <= 7 * 86_400_000; }, { message: 'expected a duration up to "7d" ("0" closes the window)' }).default('1h'),
+});
+export const tokenNameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1–64 letters, digits or . _ -');
+export const tokenCreateSchema = z.strictObject({ name: tokenNameSchema, role: z.enum(['admin', 'pbx', 'readonly']) });
+export const auditQuerySchema = z.strictObject({
+  actor: z.string().max(64).optional(),
+  action: z.string().max(64).optional(),
+  target: z.string().max(128).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

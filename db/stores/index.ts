@@ -1,4 +1,7 @@
 import type { Db } from '../index.js';
+import { ApiTokenStore } from './api-tokens.js';
+import { AuditStore } from './audit.js';
+import { DownloadAuthStore } from './download-auth.js';
 import { DeviceFileStore } from './device-files.js';
 import { DeviceStore } from './devices.js';
 import { LocationStore } from './locations.js';
@@ -16,6 +19,9 @@ export interface Stores {
   files: DeviceFileStore;
   templates: TemplateStore;
   outbox: OutboxStore;
+  downloadAuth: DownloadAuthStore;
+  apiTokens: ApiTokenStore;
+  auditLog: AuditStore;
   /** Run `fn` in one transaction (nested calls become savepoints). */
   tx<T>(fn: () => T): T;
 }
@@ -30,6 +36,9 @@ export function createStores(db: Db): Stores {
     files: new DeviceFileStore(db),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
+    downloadAuth: new DownloadAuthStore(db),
+    apiTokens: new ApiTokenStore(db),
+    auditLog: new AuditStore(db),
     tx: (fn) => db.transaction(fn)(),
   };
 }

@@ -33,6 +33,25 @@ const toSession = (r: Row): SessionRecord => ({
   endReason: r.end_reason as EndReason | null,
 });
 
+/** A session with what the hot-desk state machine needs of its device (null when the device is gone). */
+export interface SessionWithDevice extends SessionRecord {
+  device: { ownerExtension: string | null; hotdeskEnabled: boolean } | null;
+}
+
+interface JoinedRow extends Row {
+  d_mac: string | null;
+  d_owner: string | null;
+  d_hotdesk: number | null;
+}
+
+const toJoined = (r: JoinedRow): SessionWithDevice => ({
+  ...toSession(r),
+  device: r.d_mac === null ? null : { ownerExtension: r.d_owner, hotdeskEnabled: r.d_hotdesk === 1 },
+});
+
+const JOINED = `SELECT s.*, d.mac AS d_mac, d.owner_extension AS d_owner, d.hotdesk_enabled AS d_hotdesk
+  FROM sessions s LEFT JOIN devices d ON d.mac = s.mac`;
+
 export interface SessionFilter {
   active?: boolean;
   mac?: string;
@@ -48,6 +67,8 @@ export class SessionStore {
   private readonly end;
   private readonly expired;
   private readonly activeCount;
+  private readonly startedBefore;
+  private readonly expiredJoined;
 
   constructor(private readonly db: Db) {
     this.activeByMac = db.prepare<[string], Row>('SELECT * FROM sessions WHERE mac = ? AND ended_at IS NULL');
@@ -58,6 +79,14 @@ export class SessionStore {
       'SELECT * FROM sessions WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at LIMIT ?',
     );
     this.activeCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
+    // Sessions a daily logout at `cut` ends: started before it and not timed out by then.
+    this.startedBefore = db.prepare<[number, number, number], JoinedRow>(
+      `${JOINED} WHERE s.ended_at IS NULL AND s.started_at < ? AND (s.ends_at IS NULL OR s.ends_at > ?)
+       ORDER BY s.started_at LIMIT ?`,
+    );
+    this.expiredJoined = db.prepare<[number, number], JoinedRow>(
+      `${JOINED} WHERE s.ended_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at <= ? ORDER BY s.ends_at LIMIT ?`,
+    );
   }
 
   activeOn(mac: string): SessionRecord | null {
@@ -80,6 +109,16 @@ export class SessionStore {
 
   expiredBy(now: number, limit: number): SessionRecord[] {
     return this.expired.all(now, limit).map(toSession);
+  }
+
+  /** Active sessions started before `cut` that had not timed out by then (daily logout), with their device. */
+  activeStartedBefore(cut: number, limit: number): SessionWithDevice[] {
+    return this.startedBefore.all(cut, cut, limit).map(toJoined);
+  }
+
+  /** Like `expiredBy`, with each session's device (one query per sweep batch). */
+  expiredWithDevice(now: number, limit: number): SessionWithDevice[] {
+    return this.expiredJoined.all(now, limit).map(toJoined);
   }
 
   countActive(): number {

@@ -1,7 +1,8 @@
 /** Bearer-token authentication and role checks for the admin API. */
 import type { RequestHandler } from 'express';
-import { forbidden, unauthorized } from '../errors.js';
+import { forbidden, tooMany, unauthorized } from '../errors.js';
 import type { Actor, Role } from '../services/audit.js';
+import type { EnumerationGuard } from '../services/enumeration-guard.js';
 import type { Authenticator } from '../services/tokens.js';
 
 declare module 'express-serve-static-core' {
@@ -11,13 +12,24 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function bearerAuth(auth: Authenticator): RequestHandler {
+/**
+ * `Authorization: Bearer <token>`. With a `guard`, every wrong token counts against the client
+ * IP; a blocked IP gets 429 with Retry-After (even with a right token) until the block ends.
+ */
+export function bearerAuth(auth: Authenticator, guard?: EnumerationGuard): RequestHandler {
   return (req, res, next) => {
     if (res.locals.actor) return next();
+    const raw = req.ip ?? req.socket.remoteAddress ?? '';
+    const ip = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+    const blocked = guard?.blockedFor(ip) ?? 0;
+    if (blocked > 0) return next(tooMany('too many failed token attempts from this address', Math.ceil(blocked / 1000)));
     const header = req.headers.authorization;
     const m = header ? /^Bearer ([A-Za-z0-9._~+/=-]{1,256})$/.exec(header) : null;
     const actor = m ? auth.authenticate(m[1]!) : null;
-    if (!actor) return next(unauthorized());
+    if (!actor) {
+      if (header !== undefined) guard?.fail(ip, 'admin-token');
+      return next(unauthorized());
+    }
     res.locals.actor = actor;
     next();
   };

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProvisioningService, PhoneResponse } from '../services/provisioning.js';
+import { tlsInfo } from './client-cert.js';
 
 /** Root paths that are not phone files. */
 const RESERVED = new Set(['healthz', 'metrics', 'favicon.ico', 'robots.txt', 'admin', 'api', 'phone']);
@@ -16,6 +17,8 @@ export interface PhoneHandlerOptions {
   trustProxy: boolean;
   /** Observed by metrics and logs after each answer. */
   onResponse?: (req: IncomingMessage, res: PhoneResponse, seconds: number) => void;
+  /** An unexpected error while answering (the phone gets a bare 500, never the error). */
+  onError?: (err: unknown, req: IncomingMessage) => void;
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
@@ -56,17 +59,29 @@ export function createPhoneHandler(service: ProvisioningService, opts: PhoneHand
       ip: clientIp(req, opts.trustProxy),
       userAgent: header(req, 'user-agent'),
       ifNoneMatch: header(req, 'if-none-match'),
+      authorization: header(req, 'authorization', 2048),
+      tls: tlsInfo(req),
     };
     if (method !== 'PUT') {
-      reply(req, res, service.handle(base), started);
+      reply(req, res, answer(req, base), started);
       return true;
     }
     readBody(req, opts.maxUploadBytes).then(
-      (body) => reply(req, res, body ? service.handle({ ...base, body }) : plain(413, 'Payload Too Large'), started),
+      (body) => reply(req, res, body ? answer(req, { ...base, body }) : plain(413, 'Payload Too Large'), started),
       () => reply(req, res, plain(400, 'Bad Request'), started),
     );
     return true;
   };
+
+  /** The service's answer; an exception (database busy, a bug) becomes a bare 500 and is logged, never shown. */
+  function answer(req: IncomingMessage, r: Parameters<ProvisioningService['handle']>[0]): PhoneResponse {
+    try {
+      return service.handle(r);
+    } catch (err) {
+      opts.onError?.(err, req);
+      return plain(500, 'Internal Server Error');
+    }
+  }
 
   function reply(req: IncomingMessage, res: ServerResponse, r: PhoneResponse, started: bigint): void {
     if (r.status === 413) res.setHeader('Connection', 'close');
@@ -86,11 +101,11 @@ function plain(status: number, text: string): PhoneResponse {
   };
 }
 
-function header(req: IncomingMessage, name: string): string | null {
+function header(req: IncomingMessage, name: string, max = 1024): string | null {
   const v = req.headers[name];
   if (v === undefined) return null;
   const s = Array.isArray(v) ? v.join(', ') : v;
-  return s.length > 1024 ? s.slice(0, 1024) : s;
+  return s.length > max ? s.slice(0, max) : s;
 }
 
 /** The request body, or null when it exceeds `limit` (the rest is discarded, nothing is stored). */

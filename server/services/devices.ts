@@ -18,6 +18,8 @@ export interface DeviceHooks {
   syncOf(device: DeviceRecord): unknown;
   /** The template the device renders with. */
   templateOf(device: DeviceRecord): string | null;
+  /** An edit about to be saved: owner / hot-desk changes go through the hot-desk state machine. */
+  edited?(before: DeviceRecord, next: DeviceWrite, actor: Actor): void;
 }
 
 export class DeviceService {
@@ -92,6 +94,7 @@ export class DeviceService {
       const before = this.get(mac);
       const next: DeviceWrite = { ...pickWrite(before), ...definedOnly(patch) };
       this.check(next);
+      this.hooks.edited?.(before, next, actor);
       this.s.devices.update(next, this.clock.now());
       this.changes.changed([mac], 'device edited');
       const after = this.get(mac);

@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
 import type { FetchRecorder } from './fetch-recorder.js';
 import type { Renderer, RenderedFile } from './renderer.js';
+import type { PhoneAccess } from './phone-access.js';
 
 export interface PhoneRequest {
   method: string;
@@ -21,11 +22,16 @@ export interface PhoneRequest {
   userAgent: string | null;
   ifNoneMatch: string | null;
   body?: Buffer;
+  /** Raw `Authorization` header (download auth); checked only for devices in enforce mode. */
+  authorization?: string | null;
+  /** Set for requests over the TLS listener: whether the client certificate verified, and the MAC it names. */
+  tls?: { verified: boolean; clientCertMac: Mac | null } | null;
 }
 
 export interface PhoneResponse {
   status: number;
-  headers: Record<string, string>;
+  /** Arrays become repeated header lines (several WWW-Authenticate challenges). */
+  headers: Record<string, string | string[]>;
   body: Buffer | string;
   /** For metrics: vendor and file kind when known. */
   vendor: string | null;
@@ -56,6 +62,8 @@ export interface ProvisioningDeps {
   guard: EnumerationGuard;
   clock: Clock;
   log: SecurityLog;
+  /** Allowlists, client certificates and download auth (server/services/phone-access.ts). */
+  access?: PhoneAccess;
 }
 
 export class ProvisioningService {
@@ -64,6 +72,8 @@ export class ProvisioningService {
   handle(req: PhoneRequest): PhoneResponse {
     const blocked = this.d.guard.blockedFor(req.ip);
     if (blocked > 0) return text(429, 'Too Many Requests', { 'Retry-After': String(Math.ceil(blocked / 1000)) });
+    const refused = this.d.access?.admit(req);
+    if (refused) return { ...refused, vendor: null, kind: null };
 
     const matches = matchFile(req.name);
     if (matches.length === 0) return text(404, 'Not Found');
@@ -89,6 +99,11 @@ export class ProvisioningService {
       match = matches.find((m) => m.vendor === ua?.vendor) ?? matches[0];
     }
     if (!match) return text(404, 'Not Found');
+    if (device && this.d.access) {
+      const denied = this.d.access.authorize(req, device);
+      // Not recorded as a fetch: an unauthenticated request must not move the device's last-fetch IP.
+      if (denied) return { ...denied, vendor: match.vendor, kind: match.kind };
+    }
 
     const res = this.serve(req, match, device);
     res.vendor = match.vendor;

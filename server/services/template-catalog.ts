@@ -79,6 +79,12 @@ export class TemplateCatalog {
     return null;
   }
 
+  /** Names of the files under templates/ for one vendor (model variants included). */
+  fileNames(vendor: string): string[] {
+    const prefix = `${vendor}/`;
+    return [...this.files.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
   compile(source: string): CompiledTemplate {
     let c = this.compiled.get(source);
     if (!c) {

@@ -1,0 +1,101 @@
+/** Per-device download credentials, auth mode, allowlist and enrolment window. */
+import type { Db } from '../index.js';
+import type { Mac } from '../../server/domain/mac.js';
+
+export type DownloadAuthMode = 'off' | 'provision' | 'enforce';
+
+export interface DownloadAuthRecord {
+  mac: Mac;
+  /** null: the site default (security.downloadAuth.defaultMode). */
+  mode: DownloadAuthMode | null;
+  username: string;
+  password: string;
+  prevPassword: string | null;
+  credsVersion: number;
+  /** JSON array of CIDRs, null when the device has no list of its own. */
+  allowlist: string | null;
+  openUntil: number | null;
+  updatedAt: number;
+}
+
+interface Row {
+  mac: string;
+  mode: DownloadAuthMode | null;
+  username: string;
+  password: string;
+  prev_password: string | null;
+  creds_version: number;
+  allowlist: string | null;
+  open_until: number | null;
+  updated_at: number;
+}
+
+const toRecord = (r: Row): DownloadAuthRecord => ({
+  mac: r.mac as Mac,
+  mode: r.mode,
+  username: r.username,
+  password: r.password,
+  prevPassword: r.prev_password,
+  credsVersion: r.creds_version,
+  allowlist: r.allowlist,
+  openUntil: r.open_until,
+  updatedAt: r.updated_at,
+});
+
+export interface ReadinessRow {
+  mac: Mac;
+  mode: DownloadAuthMode | null;
+  credsVersion: number | null;
+  fetchedVersion: number | null;
+}
+
+export class DownloadAuthStore {
+  private readonly byMac;
+  private readonly ins;
+  private readonly upd;
+  private readonly readiness;
+  private readonly secretGet;
+  private readonly secretPut;
+
+  constructor(db: Db) {
+    this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
+    this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
+      VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);
+    this.upd = db.prepare(`UPDATE device_download_auth SET mode = @mode, password = @password, prev_password = @prevPassword,
+      creds_version = @credsVersion, allowlist = @allowlist, open_until = @openUntil, updated_at = @now WHERE mac = @mac`);
+    this.readiness = db.prepare<[], { mac: string; mode: DownloadAuthMode | null; creds_version: number | null; fetched_version: number | null }>(
+      `SELECT d.mac, a.mode, a.creds_version, d.fetched_version FROM devices d
+       LEFT JOIN device_download_auth a ON a.mac = d.mac ORDER BY d.mac`,
+    );
+    this.secretGet = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
+    this.secretPut = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');
+  }
+
+  get(mac: string): DownloadAuthRecord | null {
+    const r = this.byMac.get(mac);
+    return r ? toRecord(r) : null;
+  }
+
+  /** Creates the row unless one exists (first writer wins); returns the stored row. */
+  ensure(mac: Mac, init: { mode: DownloadAuthMode | null; username: string; password: string; credsVersion: number }, now: number): DownloadAuthRecord {
+    this.ins.run({ mac, ...init, now });
+    return this.get(mac)!;
+  }
+
+  save(r: Omit<DownloadAuthRecord, 'updatedAt' | 'username'>, now: number): void {
+    this.upd.run({ ...r, now });
+  }
+
+  /** Every device with its mode and whether it has fetched its credentials (for the rollout report). */
+  readinessAll(): ReadinessRow[] {
+    return this.readiness.all().map((r) => ({ mac: r.mac as Mac, mode: r.mode, credsVersion: r.creds_version, fetchedVersion: r.fetched_version }));
+  }
+
+  /** A server secret kept in `settings`, created on first use with `make`. */
+  secret(key: string, make: () => string): string {
+    const have = this.secretGet.get(key)?.value;
+    if (have) return have;
+    this.secretPut.run(key, make());
+    return this.secretGet.get(key)!.value;
+  }
+}

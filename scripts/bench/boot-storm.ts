@@ -1,0 +1,162 @@
+/**
+ * Boot storm: deskprov against nginx serving the same pre-rendered files, on this machine.
+ *
+ *   npx tsx scripts/bench/boot-storm.ts [--devices 10000] [--storm 5000] [--duration 10] [--connections 64,1000]
+ *
+ * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
+ * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
+ *  1. uncached first fetch: fresh server, each device's config once (64 in flight);
+ *  2. cached phone files: phones run their vendor's boot sequence with real User-Agents over C
+ *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files;
+ *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
+ * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
+ * The client runs on the same 2 cores as the server: the figures are a floor, and ratios to
+ * nginx in the same run are the comparable number. Prints tables, writes bench-results/boot-storm.json.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runLoad, type LoadSummary } from './lib/load.js';
+import { nginxRssMb, startNginx } from './lib/nginx.js';
+import type { BenchPhone } from './lib/phones.js';
+import { seedDatabase } from './lib/seed.js';
+import { startDeskprov, type RunningServer } from './lib/server.js';
+import { round, table, writeResult } from './lib/stats.js';
+import { runWrk } from './lib/wrk.js';
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const opts = new Command()
+  .description('deskprov vs nginx: cached files req/s, a boot storm and uncached first fetches')
+  .option('--devices <n>', 'devices seeded', int, 10_000)
+  .option('--storm <n>', 'phones booting at once', int, 5_000)
+  .option('--duration <s>', 'seconds per req/s run (after 2 s warm-up)', int, 10)
+  .option('--connections <list>', 'comma-separated connection counts', '64,1000')
+  .option('--threads <n>', 'client worker threads', int, 2)
+  .option('--no-wrk', 'skip the wrk runs')
+  .option('--keep', 'keep the temp directory')
+  .parse()
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; wrk: boolean; keep?: boolean }>();
+const CONNECTIONS = opts.connections.split(',').map((c) => int(c.trim()));
+
+const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-storm-'));
+const dbPath = join(dir, 'deskprov.db');
+const root = join(dir, 'www');
+mkdirSync(root);
+const stops: Array<() => Promise<unknown>> = [];
+
+const phonesFor = (list: BenchPhone[], pick: (p: BenchPhone) => string[]) => list.map((p) => ({ ua: p.ua, paths: pick(p) }));
+const uniq = (xs: string[]) => [...new Set(xs)];
+
+async function main(): Promise<void> {
+  console.log(`seeding ${opts.devices.toLocaleString('en-US')} devices in ${dir} ...`);
+  const { phones, ms: seedMs } = seedDatabase(dbPath, opts.devices);
+  console.log(`seeded in ${Math.round(seedMs)} ms`);
+
+  // 1. Uncached first fetch on a fresh server.
+  let deskprov: RunningServer = await startDeskprov({ dir, dbPath });
+  stops.push(() => deskprov.stop());
+  const origin = (port: number) => `http://127.0.0.1:${port}`;
+  const uncached = await runLoad({ mode: 'once', origin: origin(deskprov.port), phones: phonesFor(phones, (p) => [p.config]), expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir: root }, opts.threads);
+  console.log(`uncached first fetch: ${uncached.reqPerSec.toLocaleString('en-US')}/s (${uncached.requests} files, p99 ${uncached.p99} ms, errors ${uncached.errors})`);
+
+  // Render the rest of every boot sequence and write the 200s for nginx; statuses become the expectation.
+  const allPaths = phonesFor(phones, (p) => uniq([...p.boot, ...p.storm]).filter((f) => f !== p.config));
+  const rest = await runLoad({ mode: 'once', origin: origin(deskprov.port), phones: allPaths, expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir: root }, opts.threads);
+  const expected: Record<string, number> = { ...uncached.seen, ...rest.seen };
+  const ok = Object.entries(expected).filter(([, s]) => s === 200).map(([p]) => p);
+  const uaOf = new Map<string, string>();
+  for (const p of phones) for (const f of [...p.boot, ...p.storm]) if (!uaOf.has(f)) uaOf.set(f, p.ua);
+  console.log(`pre-rendered ${ok.length.toLocaleString('en-US')} files for nginx (${Object.values(expected).filter((s) => s === 404).length} paths answer 404 by design)`);
+
+  const nginx = await startNginx(join(dir, 'nginx'), root);
+  stops.push(() => nginx.stop());
+  const servers = [
+    { name: 'nginx', port: () => nginx.port },
+    { name: 'deskprov', port: () => deskprov.port },
+  ];
+
+  // 2. Cached files: boot sequences over C keep-alive connections, then wrk.
+  const loops: Array<{ server: string; connections: number; r: LoadSummary }> = [];
+  const wrks: Array<{ server: string; connections: number; r: ReturnType<typeof runWrk> }> = [];
+  const bootPhones = phonesFor(phones, (p) => p.boot);
+  for (const c of CONNECTIONS) {
+    for (const s of servers) {
+      const r = await runLoad({ mode: 'loop', origin: origin(s.port()), phones: bootPhones, expected, connections: c, durationMs: opts.duration * 1000, warmupMs: 2000, saveDir: null }, opts.threads);
+      loops.push({ server: s.name, connections: c, r });
+      console.log(`${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ''}`);
+    }
+    if (opts.wrk) {
+      for (const s of servers) {
+        const r = runWrk(dir, origin(s.port()), ok.map((p) => [p, uaOf.get(p) ?? 'bench']), c, opts.duration);
+        wrks.push({ server: s.name, connections: c, r });
+        console.log(`wrk ${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors} non-2xx ${r.non2xx}`);
+      }
+    }
+  }
+  const deskprovRssAfterLoad = round(deskprov.memory().rssMb);
+
+  // 3. The storm: every phone on its own connection, all at once, 3 files each.
+  const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
+  const storms: Array<{ server: string; r: LoadSummary }> = [];
+  for (const s of servers) {
+    const r = await runLoad({ mode: 'storm', origin: origin(s.port()), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+    storms.push({ server: s.name, r });
+    console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
+  }
+  // The same storm on a freshly started deskprov (nothing rendered yet).
+  await deskprov.stop();
+  deskprov = await startDeskprov({ dir, dbPath });
+  const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+  storms.push({ server: 'deskprov (cold)', r: cold });
+  console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
+  const nginxRss = round(nginxRssMb(nginx.pid));
+
+  const ratio = (name: string, c: number, pick: 'loop' | 'wrk'): number => {
+    const list = pick === 'loop' ? loops.map((l) => ({ ...l, rps: l.r.reqPerSec })) : wrks.map((w) => ({ ...w, rps: w.r.reqPerSec }));
+    const me = list.find((l) => l.server === name && l.connections === c)?.rps ?? NaN;
+    const ng = list.find((l) => l.server === 'nginx' && l.connections === c)?.rps ?? NaN;
+    return round(me / ng, 2);
+  };
+  const nginxStorm = storms.find((s) => s.server === 'nginx')!.r.seconds;
+
+  console.log('\nCached phone files: boot sequences, undici client (2 worker threads) on the same 2 cores');
+  console.log(table(['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'x nginx'],
+    loops.map((l) => [l.server, l.connections, l.r.reqPerSec, l.r.p50, l.r.p99, l.r.max, l.r.errors, ratio(l.server, l.connections, 'loop')])));
+  if (wrks.length) {
+    console.log('\nCached phone files: wrk -t2, rotating over every 200 file');
+    console.log(table(['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'x nginx'],
+      wrks.map((w) => [w.server, w.connections, w.r.reqPerSec, w.r.p50, w.r.p99, w.r.max, w.r.errors, w.r.non2xx, ratio(w.server, w.connections, 'wrk')])));
+  }
+  console.log(`\nBoot storm: ${opts.storm.toLocaleString('en-US')} phones at once, each on its own connection, 3 files each`);
+  console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'x nginx time'],
+    storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, round(s.r.seconds / nginxStorm, 2)])));
+  console.log(`\nUncached first fetch (fresh deskprov, ${opts.devices.toLocaleString('en-US')} device configs once, 64 in flight): ${uncached.reqPerSec.toLocaleString('en-US')}/s, p50 ${uncached.p50} ms, p99 ${uncached.p99} ms, errors ${uncached.errors}`);
+  console.log(`RSS after the req/s runs: deskprov ${deskprovRssAfterLoad} MB, nginx (master + workers) ${nginxRss} MB`);
+
+  const file = writeResult('boot-storm', {
+    command: `npx tsx scripts/bench/boot-storm.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    devices: opts.devices,
+    stormPhones: opts.storm,
+    durationSeconds: opts.duration,
+    clientThreads: opts.threads,
+    note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
+    uncachedFirstFetch: { ...uncached, seen: undefined },
+    cached: loops.map((l) => ({ server: l.server, connections: l.connections, ...l.r, seen: undefined, xNginx: ratio(l.server, l.connections, 'loop') })),
+    wrk: wrks.map((w) => ({ server: w.server, connections: w.connections, ...w.r, xNginx: ratio(w.server, w.connections, 'wrk') })),
+    storm: storms.map((s) => ({ server: s.server, ...s.r, seen: undefined, xNginxTime: round(s.r.seconds / nginxStorm, 2) })),
+    rssMb: { deskprovAfterLoad: deskprovRssAfterLoad, nginx: nginxRss },
+  });
+  console.log(`\nwrote ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,175 @@
+// One device: who is on it, what it fetched, its sync and NOTIFY history, the SIP settings of
+// its current line (revealed on request), and what an admin does to it.
+import { api, optional } from '../api.js';
+import { ago, badge, busy, fmtTime, formatMac, h, link, section, table, toast } from '../dom.js';
+import { deviceBody, deviceForm } from './device-form.js';
+
+export async function render(ctx) {
+  const mac = ctx.args[0];
+  const [d, { users }, { locations }] = await Promise.all([
+    api('GET', `/devices/${encodeURIComponent(mac)}`),
+    api('GET', '/users'),
+    api('GET', '/locations'),
+  ]);
+  const location = locations.find((l) => l.id === d.locationId);
+  const userLink = (ext) => (ext ? link(`#/users/${encodeURIComponent(ext)}`, ext) : '—');
+
+  return [
+    h('p', { class: 'crumbs' }, link('#/devices', '← Devices')),
+    h('div', { class: 'page-head' }, h('h1', {}, d.label ? `${d.label} (${formatMac(d.mac)})` : formatMac(d.mac)), badge(d.state)),
+    d.warnings?.length ? h('div', { class: 'warning', role: 'note' }, d.warnings.join('; ')) : null,
+    h(
+      'div',
+      { class: 'grid' },
+      section(
+        'Who is on it',
+        dl([
+          ['State', d.state],
+          ['Owner', userLink(d.ownerExtension)],
+          ['Guest', userLink(d.guestExtension)],
+          ['Signed in since', d.session ? fmtTime(d.session.startedAt) : '—'],
+          ['Session ends', d.session ? (d.session.endsAt ? fmtTime(d.session.endsAt) : 'no timeout') : '—'],
+          ['Hot desking', d.hotdeskEnabled ? 'enabled' : 'off'],
+          ['Location', location ? link('#/locations', location.name) : 'none'],
+          ['Vendor / model', [d.vendor, d.model].filter(Boolean).join(' ')],
+          ['Template', d.template ?? '—'],
+        ]),
+        actions(d, ctx),
+      ),
+      section(
+        'Last fetch',
+        d.lastFetch
+          ? dl([
+              ['When', `${fmtTime(d.lastFetch.at)} (${ago(d.lastFetch.at)})`],
+              ['IP address', d.lastFetch.ip],
+              ['User-Agent', d.lastFetch.userAgent ?? '—'],
+              ['Model', d.lastFetch.model ?? '—'],
+              ['Firmware', d.lastFetch.firmware ?? '—'],
+              ['File', d.lastFetch.file],
+            ])
+          : h('p', { class: 'empty' }, 'This phone has never fetched its configuration.'),
+      ),
+      section('Sync status', syncView(d.sync), notifications(d.notifications)),
+      sipSection(d),
+    ),
+    section('Edit device', editForm(d, users, locations, ctx)),
+    section(
+      'Recent fetches',
+      table(
+        [
+          { label: 'When', cell: (f) => fmtTime(f.at) },
+          { label: 'File', cell: (f) => f.file },
+          { label: 'Status', cell: (f) => String(f.status ?? '') },
+          { label: 'IP', cell: (f) => f.ip },
+          { label: 'Version', cell: (f) => (f.configVersion ? `v${f.configVersion}` : '') },
+        ],
+        d.fetches ?? [],
+        { empty: 'No fetches recorded.', label: 'Recent fetches' },
+      ),
+    ),
+  ];
+}
+
+const dl = (pairs) => h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]));
+
+function syncView(sync) {
+  if (!sync || typeof sync !== 'object') return h('p', { class: 'empty' }, 'No sync information.');
+  const label = (k) => k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+  const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const rows = Object.entries(sync).map(([k, v]) => [label(k), /At$/.test(k) && typeof v === 'string' ? fmtTime(v) : show(v)]);
+  return [sync.stale ? h('div', { class: 'warning' }, 'The phone did not come back to fetch after the last resync.') : null, dl(rows)];
+}
+
+function notifications(list) {
+  if (!Array.isArray(list)) return null;
+  return [
+    h('h3', {}, 'NOTIFY history'),
+    table(
+      [
+        { label: 'When', cell: (n) => fmtTime(n.at) },
+        { label: 'Event', cell: (n) => n.event ?? '' },
+        { label: 'Target', cell: (n) => n.target ?? '' },
+        { label: 'Answer', cell: (n) => String(n.status ?? '') },
+        { label: 'Reason', cell: (n) => n.reason ?? '' },
+      ],
+      list,
+      { empty: 'No NOTIFY sent yet.', label: 'NOTIFY history' },
+    ),
+  ];
+}
+
+function actions(d, ctx) {
+  const status = h('div', { 'aria-live': 'polite' });
+  const resync = h('button', { type: 'button' }, 'Resync phone');
+  resync.addEventListener('click', () =>
+    busy(resync, status, async () => {
+      const r = await optional('POST', `/devices/${d.mac}/resync`, {}, 'missing');
+      if (r === 'missing') status.replaceChildren(h('p', { class: 'notice' }, 'Resync is not available on this server yet.'));
+      else toast('Resync queued: the phone will be told to fetch its configuration.');
+    }),
+  );
+  const logout = d.guestExtension ? h('button', { type: 'button', class: 'danger' }, `Sign ${d.guestExtension} out`) : null;
+  logout?.addEventListener('click', () =>
+    busy(logout, status, async () => {
+      if (!confirm(`Sign ${d.guestExtension} out of this phone?`)) return;
+      const r = await optional('POST', `/devices/${d.mac}/logout`, {}, 'missing');
+      if (r === 'missing') status.replaceChildren(h('p', { class: 'notice' }, 'Signing a guest out is not available on this server yet.'));
+      else {
+        toast(`${d.guestExtension} signed out`);
+        await ctx.reload();
+      }
+    }),
+  );
+  const del = h('button', { type: 'button', class: 'danger subtle' }, 'Delete device');
+  del.addEventListener('click', () =>
+    busy(del, status, async () => {
+      if (!confirm(`Delete device ${formatMac(d.mac)}? Its session ends and it gets no configuration any more.`)) return;
+      await api('DELETE', `/devices/${d.mac}`);
+      toast('Device deleted');
+      location.hash = '#/devices';
+    }),
+  );
+  return [h('div', { class: 'actions' }, resync, logout, del), status];
+}
+
+function editForm(d, users, locations, ctx) {
+  const status = h('div');
+  const form = deviceForm({ users, locations, submitText: 'Save changes', withMac: false, device: d });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    busy(form.querySelector('button[type=submit]'), status, async () => {
+      await api('PATCH', `/devices/${d.mac}`, { json: deviceBody(form, false) });
+      toast('Device saved');
+      await ctx.reload();
+    });
+  });
+  return [status, form];
+}
+
+function sipSection(d) {
+  const slot = h('div', { 'aria-live': 'polite' });
+  const reveal = h('button', { type: 'button' }, 'Reveal SIP settings');
+  reveal.addEventListener('click', () =>
+    busy(reveal, slot, async () => {
+      const line = await api('GET', `/devices/${d.mac}/line`);
+      slot.replaceChildren(
+        dl([
+          ['Server', line.server],
+          ['Port', String(line.port)],
+          ['Transport', line.transport.toUpperCase()],
+          ['Outbound proxy', line.outboundProxy ?? '—'],
+          ['User ID', line.userId],
+          ['Password', h('code', { class: 'secret' }, line.password)],
+          ['Extension', line.extension],
+          ['Display name', line.displayName],
+        ]),
+      );
+      reveal.remove();
+    }),
+  );
+  const body =
+    d.state === 'unassigned'
+      ? h('p', { class: 'empty' }, 'The device has no line: assign an owner or sign a user in first.')
+      : [h('p', { class: 'muted' }, `To set up a third-party SIP phone by hand for the ${d.state === 'guest' ? 'guest' : 'owner'}'s line. The password is shown only when you ask; the reveal is audited.`), reveal, slot];
+  return section('SIP settings', body);
+}

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ConfigError, loadConfig, parseConfig } from '../../server/config.js';
+
+const example = JSON.parse(readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+function leafKeys(o: unknown, prefix = ''): string[] {
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return [prefix];
+  return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+describe('config', () => {
+  it('starts with no config file at all, on the CONTRACT defaults', () => {
+    const c = parseConfig({});
+    expect(c.http).to.include({ host: '0.0.0.0', port: 8080 });
+    expect(c.database.path).to.equal('./data/deskprov.db');
+    expect(c.sip).to.include({ bindHost: '0.0.0.0', port: 5070, phonePort: 5060, maxNotifiesPerSecond: 20 });
+    expect(c.hotdesk).to.include({ sessionTimeout: '12h', multipleLogin: 'logout-previous', maxDevicesPerUser: 4, pinMinLength: 4, pinMaxAttempts: 5, pinLockout: '15m' });
+    expect(c.provisioning.baseUrl).to.equal('http://127.0.0.1:8080/');
+    expect(Object.isFrozen(c.http)).to.equal(true);
+  });
+
+  it('config.example.json is valid and documents every key the server knows', () => {
+    const parsed = parseConfig(example);
+    const known = leafKeys(parseConfig({})).filter((k) => !k.startsWith('provisioning.baseUrl'));
+    const documented = new Set(leafKeys(example));
+    const missing = known.filter((k) => ![...documented].some((d) => d === k || d.startsWith(`${k}.`)));
+    expect(missing, 'keys missing from config.example.json').to.deep.equal([]);
+    expect(parsed.pbx.host).to.equal('pbx.example.com');
+  });
+
+  for (const [raw, key] of [
+    [{ htp: {} }, 'htp: unknown key'],
+    [{ http: { port: '8080' } }, 'http.port'],
+    [{ http: { port: 70000 } }, 'http.port'],
+    [{ hotdesk: { sessionTimeout: '12 hours' } }, 'hotdesk.sessionTimeout'],
+    [{ hotdesk: { pinLockout: '0' } }, 'hotdesk.pinLockout'],
+    [{ hotdesk: { dailyLogoutAt: '25:00' } }, 'hotdesk.dailyLogoutAt'],
+    [{ hotdesk: { multipleLogin: 'sometimes' } }, 'hotdesk.multipleLogin'],
+    [{ pbx: { transport: 'sctp' } }, 'pbx.transport'],
+    [{ provisioning: { timeZone: 'Mars/Olympus' } }, 'provisioning.timeZone'],
+    [{ sip: { events: { yealink: '' } } }, 'sip.events.yealink'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(raw)} naming ${key}`, () => {
+      expect(() => parseConfig(raw)).to.throw(ConfigError, key);
+    });
+  }
+
+  it('environment overrides win over the file and are validated', () => {
+    const c = parseConfig({ http: { port: 1 } }, { DESKPROV_HTTP_PORT: '9090', DESKPROV_DB: '/tmp/x.db', DESKPROV_SIP_PORT: '5080', DESKPROV_ADMIN_TOKEN: 'a-long-enough-admin-token' });
+    expect(c.http.port).to.equal(9090);
+    expect(c.database.path).to.equal('/tmp/x.db');
+    expect(c.sip.port).to.equal(5080);
+    expect(c.admin.token).to.equal('a-long-enough-admin-token');
+    expect(() => parseConfig({}, { DESKPROV_HTTP_PORT: 'eighty' })).to.throw(ConfigError, 'DESKPROV_HTTP_PORT');
+  });
+
+  it('names the file when it is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskprov-cfg-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ "http": ');
+    expect(() => loadConfig(file, {})).to.throw(ConfigError, 'not valid JSON');
+    expect(() => loadConfig(join(dir, 'missing.json'), {})).to.throw(ConfigError, 'ENOENT');
+  });
+
+  it('a bad config stops `npm start` with a message naming the key and a non-zero exit', function () {
+    this.timeout(30000);
+    const dir = mkdtempSync(join(tmpdir(), 'deskprov-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ hotdesk: { sessionTimeout: 'forever' }, database: { path: join(dir, 'db.sqlite') } }));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], { encoding: 'utf8', timeout: 25000 });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.include('hotdesk.sessionTimeout');
+  });
+});

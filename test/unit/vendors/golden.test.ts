@@ -1,0 +1,247 @@
+/**
+ * Golden files: every shipped template rendered from the fixed sample views. A template
+ * change shows up as a diff of test/fixtures/golden/<vendor>/*; regenerate with
+ *   UPDATE_GOLDEN=1 npx mocha test/unit/vendors/golden.test.ts
+ * and review it. The other tests here check what matters whatever the text says.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import xml2js from 'xml2js';
+import { compileTemplate, type CompiledTemplate } from '../../../server/services/template-engine.js';
+import type { DeviceState, DeviceView } from '../../../server/domain/types.js';
+import { UnsafeValueError } from '../../../vendors/escape.js';
+import { getVendor, matchFile, vendors } from '../../../vendors/registry.js';
+import { sampleCommonView, SAMPLE_LINES } from '../../../vendors/sample.js';
+import type { TemplateInfo, VendorAdapter } from '../../../vendors/vendor.js';
+import { sampleDeviceView, type ViewOverrides } from '../../fixtures/sample-view.js';
+
+const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
+const GOLDEN_DIR = new URL('../../fixtures/golden/', import.meta.url);
+const STATES: readonly DeviceState[] = ['owner', 'guest', 'unassigned'];
+
+const adapter = (id: string): VendorAdapter => getVendor(id) ?? expect.fail(`no vendor ${id}`);
+const shipped = (v: VendorAdapter): TemplateInfo[] => v.templates.filter((t) => t.source !== null);
+const deviceTemplates = (v: VendorAdapter): TemplateInfo[] => shipped(v).filter((t) => t.view === 'device');
+
+const compiled = new Map<string, CompiledTemplate>();
+function compiledOf(t: TemplateInfo): CompiledTemplate {
+  const source = t.source ?? expect.fail(`${t.name} has no default template`);
+  let c = compiled.get(source);
+  if (!c) compiled.set(source, (c = compileTemplate(source)));
+  return c;
+}
+
+function render(v: VendorAdapter, t: TemplateInfo, view: DeviceView): string {
+  return compiledOf(t).render(v.buildView(view));
+}
+function renderState(v: VendorAdapter, t: TemplateInfo, state: DeviceState, o: ViewOverrides = {}): string {
+  return render(v, t, sampleDeviceView(state, { vendor: v.id, ...o }));
+}
+
+function parseXml(text: string): Record<string, unknown> {
+  let result: unknown = null;
+  let error: unknown = null;
+  new xml2js.Parser({ async: false }).parseString(text, (err: unknown, r: unknown) => {
+    error = err;
+    result = r;
+  });
+  if (error) throw error;
+  return result as Record<string, unknown>;
+}
+
+/** The value of attribute `name` anywhere in the document, or text of element `name`. */
+function xmlValues(node: unknown, name: string, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) xmlValues(n, name, out);
+  else if (node !== null && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$') {
+        const attrs = v as Record<string, string>;
+        if (name in attrs) out.push(attrs[name] ?? '');
+      } else if (k === name && Array.isArray(v)) {
+        for (const e of v) out.push(typeof e === 'string' ? e : ((e as { _?: string })._ ?? ''));
+      } else xmlValues(v, name, out);
+    }
+  }
+  return out;
+}
+
+function goldenCheck(vendor: string, file: string, text: string): void {
+  const url = new URL(`${vendor}/${file}`, GOLDEN_DIR);
+  if (UPDATE) {
+    mkdirSync(new URL(`${vendor}/`, GOLDEN_DIR), { recursive: true });
+    writeFileSync(url, text);
+    return;
+  }
+  if (!existsSync(url)) expect.fail(`missing golden file ${vendor}/${file}: run with UPDATE_GOLDEN=1`);
+  expect(text, `${vendor}/${file} differs from its golden file (UPDATE_GOLDEN=1 to accept)`).to.equal(readFileSync(url, 'utf8'));
+}
+
+describe('vendor templates', () => {
+  describe('golden files', () => {
+    for (const v of vendors) {
+      for (const t of shipped(v)) {
+        const ext = t.format === 'keyvalue' ? 'cfg' : 'xml';
+        if (t.view === 'common') {
+          it(`${v.id}/${t.name}.${ext}`, () => {
+            const text = compiledOf(t).render(v.buildCommonView(sampleCommonView()));
+            expect(v.lint(text, t)).to.deep.equal([]);
+            goldenCheck(v.id, `${t.name}.${ext}`, text);
+          });
+          continue;
+        }
+        for (const state of STATES) {
+          const file = t.name === 'device' ? `${state}.${ext}` : `${t.name}-${state}.${ext}`;
+          it(`${v.id}/${file}`, () => {
+            const text = renderState(v, t, state);
+            expect(v.lint(text, t)).to.deep.equal([]);
+            goldenCheck(v.id, file, text);
+          });
+        }
+      }
+    }
+  });
+
+  describe('what each state carries', () => {
+    const secrets = [SAMPLE_LINES.owner.password, SAMPLE_LINES.guest.password, SAMPLE_LINES.owner.authUser, SAMPLE_LINES.guest.authUser];
+
+    for (const v of vendors) {
+      it(`${v.id}: unassigned has no SIP password or auth user anywhere`, () => {
+        for (const t of deviceTemplates(v)) {
+          const text = renderState(v, t, 'unassigned');
+          for (const s of secrets) expect(text, `${t.name} holds ${s}`).not.to.contain(s);
+        }
+      });
+
+      it(`${v.id}: owner and guest carry their own line, not the other one`, () => {
+        const t = v.templates.find((x) => x.name === 'device');
+        if (!t) return expect.fail('no device template');
+        const owner = renderState(v, t, 'owner');
+        const guest = renderState(v, t, 'guest');
+        expect(owner).to.contain(SAMPLE_LINES.owner.password).and.contain(SAMPLE_LINES.owner.authUser);
+        expect(owner).not.to.contain(SAMPLE_LINES.guest.password);
+        expect(guest).to.contain(SAMPLE_LINES.guest.password).and.contain(SAMPLE_LINES.guest.authUser);
+        expect(guest).not.to.contain(SAMPLE_LINES.owner.password);
+      });
+
+      it(`${v.id}: emergency numbers are in the unassigned device file (and in every state where the format has an emergency dial plan)`, () => {
+        const t = v.templates.find((x) => x.name === 'device');
+        // Sangoma has no separate emergency dial plan: a registered line dials them through the PBX.
+        const states: readonly DeviceState[] = v.id.startsWith('sangoma') ? ['unassigned'] : STATES;
+        for (const state of states) {
+          const text = renderState(v, t ?? expect.fail('no device template'), state);
+          expect(text, state).to.contain('911').and.contain('112');
+        }
+      });
+
+      it(`${v.id}: renders and lints without a location, with an outbound proxy, over TLS, with hot desking off`, () => {
+        const variants: ViewOverrides[] = [
+          { location: null },
+          { pbx: { outboundProxy: 'sip:proxy.example.com:5070;transport=tcp', transport: 'tls', port: 5061 } },
+          { hotdesk: { enabled: false }, provisioning: { username: null, password: null } },
+          { device: { label: null, model: null }, time: { zone: 'Asia/Kolkata' } },
+        ];
+        for (const o of variants) {
+          for (const t of deviceTemplates(v)) {
+            for (const state of STATES) expect(v.lint(renderState(v, t, state, o), t), `${t.name} ${state}`).to.deep.equal([]);
+          }
+        }
+      });
+    }
+
+    it('hot desking: Login key for unassigned and owner, Logout for a guest, none when off', () => {
+      for (const id of ['yealink', 'polycom', 'sangoma-s']) {
+        const v = adapter(id);
+        const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+        const { loginUrl, logoutUrl } = sampleDeviceView('owner', { vendor: id }).hotdesk;
+        expect(renderState(v, t, 'unassigned'), id).to.contain(loginUrl).and.not.contain(logoutUrl);
+        expect(renderState(v, t, 'owner'), id).to.contain(loginUrl).and.not.contain(logoutUrl);
+        expect(renderState(v, t, 'guest'), id).to.contain(logoutUrl).and.not.contain(loginUrl);
+        const off = { hotdesk: { enabled: false } };
+        expect(renderState(v, t, 'owner', off), id).not.to.contain(loginUrl);
+        expect(renderState(v, t, 'unassigned', off), id).not.to.contain(loginUrl);
+      }
+    });
+
+    it('yealink: unassigned disables the account and clears its keys', () => {
+      const v = adapter('yealink');
+      const text = renderState(v, v.templates[0] ?? expect.fail(), 'unassigned');
+      expect(text).to.contain('account.1.enable = 0\n');
+      for (const k of ['password', 'auth_name', 'user_name', 'display_name']) expect(text).to.contain(`account.1.${k} = %NULL%\n`);
+      expect(text.split('\n')[0]).to.equal('#!version:1.0.0.1');
+    });
+
+    it('polycom: the device master lists <mac>-deskprov.cfg, which is served as the device file', () => {
+      const v = adapter('polycom');
+      const master = renderState(v, v.templates.find((t) => t.name === 'master') ?? expect.fail(), 'owner');
+      const app = parseXml(master)['APPLICATION'] as { $: Record<string, string> };
+      expect(app.$['CONFIG_FILES']).to.equal('0004f2aabbcc-deskprov.cfg');
+      for (const f of (app.$['CONFIG_FILES'] ?? '').split(',')) {
+        expect(matchFile(f.trim()).find((m) => m.vendor === 'polycom')).to.deep.include({ kind: 'device', template: 'device' });
+      }
+    });
+  });
+
+  describe('escaping', () => {
+    const NASTY = `Al<&"'>ice --> ]]> &amp; \u{1F600}`;
+
+    it('XML parses with display names and labels full of <&"\'>, and gives them back', () => {
+      for (const id of ['polycom', 'sangoma-p', 'sangoma-s']) {
+        const v = adapter(id);
+        for (const t of deviceTemplates(v)) {
+          for (const state of STATES) {
+            const o = { line: { displayName: NASTY, label: NASTY }, device: { label: NASTY } };
+            const text = renderState(v, t, state, o);
+            expect(v.lint(text, t), `${id} ${t.name} ${state}`).to.deep.equal([]);
+            parseXml(text);
+          }
+        }
+      }
+      const polycom = adapter('polycom');
+      const device = polycom.templates.find((t) => t.name === 'device') ?? expect.fail();
+      const doc = parseXml(renderState(polycom, device, 'owner', { line: { displayName: NASTY } }));
+      expect(xmlValues(doc, 'reg.1.displayName')).to.deep.equal([NASTY]);
+      const s = adapter('sangoma-s');
+      const sdoc = parseXml(renderState(s, s.templates[0] ?? expect.fail(), 'guest', { line: { displayName: NASTY } }));
+      expect(xmlValues(sdoc, 'P3')).to.deep.equal([NASTY]);
+    });
+
+    it('yealink: a display name with a line break makes buildView throw', () => {
+      const v = adapter('yealink');
+      for (const bad of ['Alice\naccount.2.enable = 1', 'Alice\r', 'A\0']) {
+        expect(() => v.buildView(sampleDeviceView('owner', { line: { displayName: bad } }))).to.throw(UnsafeValueError);
+      }
+      expect(() => v.buildView(sampleDeviceView('unassigned', { device: { label: 'Desk\n4' } }))).to.throw(UnsafeValueError);
+    });
+
+    it('property: no display name or label adds a Yealink line; XML always parses and round-trips', function () {
+      this.timeout(30_000);
+      const yealink = adapter('yealink');
+      const yDevice = yealink.templates.find((t) => t.name === 'device') ?? expect.fail();
+      const baseline = STATES.map((s) => renderState(yealink, yDevice, s).split('\n').length);
+      const polycom = adapter('polycom');
+      const pDevice = polycom.templates.find((t) => t.name === 'device') ?? expect.fail();
+      const text = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/[\r\n\0]/g, ''));
+      fc.assert(
+        fc.property(text, text, text, (displayName, label, deviceLabel) => {
+          const o = { line: { displayName, label }, device: { label: deviceLabel } };
+          STATES.forEach((state, i) => {
+            const y = renderState(yealink, yDevice, state, o);
+            expect(y.split('\n').length).to.equal(baseline[i]);
+            expect(yealink.lint(y, yDevice)).to.deep.equal([]);
+          });
+          for (const v of [polycom, adapter('sangoma-p'), adapter('sangoma-s')]) {
+            for (const t of deviceTemplates(v)) {
+              const x = renderState(v, t, 'owner', o);
+              expect(v.lint(x, t)).to.deep.equal([]);
+              parseXml(x);
+            }
+          }
+          const names = xmlValues(parseXml(renderState(polycom, pDevice, 'owner', o)), 'reg.1.displayName');
+          expect(names).to.deep.equal([displayName.replace(/[^\t\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')]);
+        }),
+        { numRuns: 100 },
+      );
+    });
+  });
+});

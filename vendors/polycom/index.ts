@@ -1,0 +1,142 @@
+/**
+ * Polycom / Poly UC Software (VVX, SoundStation IP, CCX, Edge E). XML files whose parameters
+ * are attributes. The phone reads a master file (`<mac>.cfg`, else `000000000000.cfg`), then
+ * every file in its CONFIG_FILES: deskprov lists one, `<mac>-deskprov.cfg`, with the line.
+ * The phone also PUTs logs and overrides and GETs them back (upload/log kinds).
+ */
+import { readFileSync } from 'node:fs';
+import type { Mac } from '../../server/domain/mac.js';
+import type { CommonView, DeviceView, SipTransport } from '../../server/domain/types.js';
+import { emergencyInfo, hotdeskKey, placeLabel, splitHostPort, urlParts, zoneOffset } from '../derive.js';
+import { escapeView, xmlEscape } from '../escape.js';
+import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
+import { modelToken, uaTokens } from '../user-agent.js';
+import type { FileMatch, TemplateInfo, UserAgentInfo, VendorAdapter } from '../vendor.js';
+import { lintXml } from '../xml-check.js';
+
+const ID = 'polycom';
+
+const load = (name: string): string => readFileSync(new URL(`./templates/${name}.hbs`, import.meta.url), 'utf8');
+
+const TEMPLATES: readonly TemplateInfo[] = [
+  { name: 'master', view: 'device', source: load('master'), format: 'xml', rootElement: 'APPLICATION' },
+  { name: 'master-default', view: 'common', source: load('master-default'), format: 'xml', rootElement: 'APPLICATION' },
+  { name: 'device', view: 'device', source: load('device'), format: 'xml', rootElement: 'polycomConfig' },
+  // A factory-fresh phone without <mac>-directory.xml asks for this one; 404 unless an operator adds it.
+  { name: 'directory-default', view: 'common', source: null, format: 'xml', rootElement: 'directory' },
+];
+
+/** reg.x.server.y.transport values. */
+const TRANSPORT: Readonly<Record<SipTransport, string>> = { udp: 'UDPOnly', tcp: 'TCPOnly', tls: 'TLS' };
+
+const MASTER = /^([0-9a-f]{12})\.cfg$/i;
+const DESKPROV = /^([0-9a-f]{12})-deskprov\.cfg$/i;
+/** Files the phone uploads with PUT and reads back: overrides, license, contacts, call lists. */
+const UPLOAD = /^([0-9a-f]{12})-(phone\.cfg|web\.cfg|license\.cfg|directory\.xml|calls\.xml)$/i;
+const LOG = /^([0-9a-f]{12})-(app\.log|boot\.log)$/i;
+const DEFAULT_DIRECTORY = /^000000000000-directory\.xml$/i;
+
+function matchFile(name: string): FileMatch | null {
+  if (name.length > MAX_FILE_NAME) return null;
+  let m = MASTER.exec(name);
+  if (m) {
+    const mac = deviceMac(m[1]);
+    // 000000000000.cfg: the default master, asked when <mac>.cfg is missing.
+    return mac ? fileMatch(ID, 'device', { template: 'master', mac }) : fileMatch(ID, 'common', { template: 'master-default' });
+  }
+  if (DEFAULT_DIRECTORY.test(name)) return fileMatch(ID, 'common', { template: 'directory-default', optional: true });
+  m = DESKPROV.exec(name);
+  if (m) {
+    const mac = deviceMac(m[1]);
+    return mac ? fileMatch(ID, 'device', { template: 'device', mac }) : null;
+  }
+  m = UPLOAD.exec(name);
+  if (m) {
+    const mac = deviceMac(m[1]);
+    return mac ? fileMatch(ID, 'upload', { mac, slot: (m[2] ?? '').toLowerCase() }) : null;
+  }
+  m = LOG.exec(name);
+  if (m) {
+    const mac = deviceMac(m[1]);
+    return mac ? fileMatch(ID, 'log', { mac, slot: (m[2] ?? '').toLowerCase() }) : null;
+  }
+  return null;
+}
+
+/**
+ * `FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 (SN:0004f2e765da) Type/Application`, also
+ * `PolyCCX-CCX_500-UA/...`, `PolyEdge-Edge_E450-UA/...` and the SIP form without
+ * FileTransport. Model: the middle part without underscores (`VVX400`, `EdgeE450`).
+ */
+function parseUserAgent(ua: string): UserAgentInfo | null {
+  let found = false;
+  let model: string | null = null;
+  let firmware: string | null = null;
+  let mac: Mac | null = null;
+  for (const token of uaTokens(ua)) {
+    const sn = /^\(SN:([0-9A-Fa-f]{12})\)$/.exec(token);
+    if (sn) {
+      mac = deviceMac(sn[1]);
+      continue;
+    }
+    if (found || !/^poly/i.test(token)) continue;
+    const uaAt = token.indexOf('-UA/');
+    const dash = token.indexOf('-');
+    if (uaAt < 0 || dash >= uaAt) continue;
+    found = true;
+    model = modelToken(token.slice(dash + 1, uaAt).replace(/_/g, ''));
+    firmware = /^[0-9][0-9.]{0,30}[0-9]/.exec(token.slice(uaAt + 4))?.[0] ?? null;
+  }
+  return found ? { vendor: ID, model, firmware, mac } : null;
+}
+
+function buildView(view: DeviceView): Record<string, unknown> {
+  const zone = zoneOffset(view.time.zone);
+  const prov = urlParts(view.provisioning.baseUrl);
+  const emergency = emergencyInfo(view);
+  const proxy = splitHostPort(view.pbx.outboundProxy);
+  const derived = {
+    place: placeLabel(view),
+    hotdeskKey: hotdeskKey(view),
+    emergency,
+    polycom: {
+      transport: TRANSPORT[view.pbx.transport],
+      gmtOffset: zone.standardMinutes * 60,
+      dst: zone.observesDst ? 1 : 0,
+      provServerType: prov.scheme === 'https' ? 'HTTPS' : 'HTTP',
+      provServerName: prov.hostAndPath,
+      proxy: proxy && { host: proxy.host, port: proxy.port ?? 5060 },
+      /** Digit map that dials only the emergency numbers (unassigned phones). */
+      emergencyDigitMap: emergency ? emergency.numbers.join('|') : '',
+    },
+  };
+  return escapeView({ ...view, ...derived }, xmlEscape);
+}
+
+function buildCommonView(view: CommonView): Record<string, unknown> {
+  const zone = zoneOffset(view.time.zone);
+  const prov = urlParts(view.provisioning.baseUrl);
+  const polycom = {
+    transport: TRANSPORT[view.pbx.transport],
+    gmtOffset: zone.standardMinutes * 60,
+    dst: zone.observesDst ? 1 : 0,
+    provServerType: prov.scheme === 'https' ? 'HTTPS' : 'HTTP',
+    provServerName: prov.hostAndPath,
+  };
+  return escapeView({ ...view, polycom }, xmlEscape);
+}
+
+export const polycom: VendorAdapter = {
+  id: ID,
+  displayName: 'Polycom / Poly',
+  ouis: ['0004f2', '64167f'],
+  contentType: 'text/xml; charset=utf-8',
+  notifyEvent: 'check-sync',
+  templates: TEMPLATES,
+  parseUserAgent,
+  matchFile,
+  deviceFiles: (mac: Mac) => [`${mac}.cfg`, `${mac}-deskprov.cfg`],
+  buildView,
+  buildCommonView,
+  lint: lintXml,
+};
