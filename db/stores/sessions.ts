@@ -49,7 +49,8 @@ const toJoined = (r: JoinedRow): SessionWithDevice => ({
   device: r.d_mac === null ? null : { ownerExtension: r.d_owner, hotdeskEnabled: r.d_hotdesk === 1 },
 });
 
-const JOINED = `SELECT s.*, d.mac AS d_mac, d.owner_extension AS d_owner, d.hotdesk_enabled AS d_hotdesk
+const JOINED = `SELECT s.id, s.mac, s.extension, s.started_at, s.ends_at, s.ended_at, s.end_reason,
+  d.mac AS d_mac, d.owner_extension AS d_owner, d.hotdesk_enabled AS d_hotdesk
   FROM sessions s LEFT JOIN devices d ON d.mac = s.mac`;
 
 export interface SessionFilter {

@@ -24,7 +24,6 @@ const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-sweep-'));
 try {
   const db = openDatabase(join(dir, 'deskprov.db'));
-  if (process.env.CACHE) db.pragma(`cache_size = ${process.env.CACHE}`);
   const config = parseConfig({ database: { path: join(dir, 'deskprov.db') }, log: { level: 'silent' } });
   const clock = new ManualClock(T0);
   const stores = createStores(db);
