@@ -22,6 +22,7 @@ import { auditRouter } from './http/admin/audit.js';
 import { downloadAuthRouter } from './http/admin/download-auth.js';
 import { securityRouter } from './http/admin/security.js';
 import { tokensRouter } from './http/admin/tokens.js';
+import { resyncRouter } from './http/admin/resync.js';
 
 export interface App {
   listener: RequestListener;
@@ -44,7 +45,7 @@ export function createApp(ctx: Context): App {
   });
 
   const consoleAuth = new ConsoleAuth(ctx.consoleSessions, ctx.auth, ctx.clock);
-  app.use('/admin', consoleRouter(consoleAuth));
+  app.use('/admin', consoleRouter(consoleAuth, ctx.adminGuard));
 
   const api = express.Router();
   api.use(apiSecurityHeaders());
@@ -53,6 +54,7 @@ export function createApp(ctx: Context): App {
   api.use(express.json({ limit: '1mb', strict: true }));
   api.use('/users', usersRouter(ctx.stores, ctx.users));
   api.use('/locations', locationsRouter(ctx.stores, ctx.locations));
+  api.use(resyncRouter(ctx)); // /devices/:mac/resync, /resync, /status: before the devices router
   api.use('/devices', hotdeskDeviceRouter(ctx, ctx.hotdesk));
   api.use('/devices', devicesRouter(ctx.stores, ctx.devices, ctx.csv, ctx.recorder));
   api.use('/devices', deviceLineRouter(ctx));

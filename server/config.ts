@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { isCidr } from './services/network-allowlist.js';
+import { parseSipUri } from './sip/uri.js';
 
 const duration = (allowZero = true) =>
   z.string().refine((s) => {
@@ -69,7 +70,10 @@ export const configSchema = z.strictObject({
     port: port.default(5070),
     phonePort: port.default(5060),
     maxNotifiesPerSecond: z.number().positive().max(10_000).default(20),
-    outboundProxy: z.string().min(1).nullable().default(null),
+    outboundProxy: z.string().min(1).refine((s) => parseSipUri(s) !== null, { message: 'expected a SIP URI like "sip:pbx.example.com:5060;transport=tcp"' })
+      .nullable().default(null),
+    /** Tries of one queued resync that gets no answer (408) or cannot connect (503) before it is given up. */
+    maxAttempts: z.number().int().min(1).max(100).default(10),
     /** A phone that answered a NOTIFY but did not fetch within this time is flagged stale. */
     staleAfter: duration(false).default('5m'),
     events: vendorEvents.default({}),

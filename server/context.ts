@@ -29,6 +29,10 @@ import type { Authenticator } from './services/tokens.js';
 import { UserService } from './services/users.js';
 import { HotdeskService } from './services/hotdesk.js';
 import { PinGuard } from './services/pin-guard.js';
+import { SyncStatus } from './services/sync-status.js';
+import { ResyncDispatcher, type ResyncOptions, type ResyncResult, type SchedulerTimers } from './services/resync.js';
+import { parseProxy } from './services/resync-target.js';
+import type { SipNotifier } from './sip/notifier.js';
 
 export interface ContextOptions {
   config: Config;
@@ -73,6 +77,10 @@ export interface Context {
   adminGuard: EnumerationGuard;
   /** Per-device download credentials and modes. */
   downloadAuth: DownloadAuthService;
+  /** Each device's resync loop: wanted/fetched versions, last NOTIFY, stale, pending. */
+  sync: SyncStatus;
+  /** The NOTIFY dispatcher once main.ts (or a test) made one with createResyncDispatcher. */
+  resync?: ResyncDispatcher;
 }
 
 const ms = (d: string) => parseDuration(d) ?? 0;
@@ -136,7 +144,7 @@ export function createContext(o: ContextOptions): Context {
     {
       endSessionOn: (mac, reason) => hotdesk.endSessionOn(mac, reason),
       edited: (before, next, actor) => hotdesk.deviceEdited(before, next, actor),
-      syncOf: (d) => ({ configVersion: d.configVersion, fetchedVersion: d.fetchedVersion }),
+      syncOf: (d) => sync.of(d),
       templateOf: (d) => {
         const t = catalog.resolve(d.vendor, 'device', d.model);
         return t ? `${t.vendor}/${t.name}` : null;
@@ -145,8 +153,37 @@ export function createContext(o: ContextOptions): Context {
     config.hotdesk.requireLocation,
   );
   const csv = new DeviceCsv(stores, devices);
+  const sync = new SyncStatus(stores.notifyLog, stores.outbox, clock, ms(config.sip.staleAfter));
   const auth = new TokenAuthenticator(db, stores.apiTokens, clock);
   const tokens = new TokenService(stores.apiTokens, stores.tx, audit, clock);
   const templates = new TemplateService(stores, catalog, views, changes, clock, audit);
-  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth };
+  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth, sync };
+}
+
+export interface ResyncWiring {
+  timers?: SchedulerTimers;
+  /** Metrics hook, one call per settled NOTIFY (outcome + status). Wire the NOTIFY counter here. */
+  onResult?: (r: ResyncResult) => void;
+  /** Overrides of the defaults (maxInFlight, maxAttempts, retry backoff, poll interval). */
+  options?: Partial<ResyncOptions>;
+}
+
+/**
+ * The resync dispatcher over `notifier` (the real SipNotifyClient in main.ts, a fake or a
+ * client against SIPp in tests), attached to `ctx.resync` for the status API. Not started.
+ */
+export function createResyncDispatcher(ctx: Context, notifier: SipNotifier, w: ResyncWiring = {}): ResyncDispatcher {
+  const sip = ctx.config.sip;
+  const proxy = sip.outboundProxy === null ? null : parseProxy(sip.outboundProxy);
+  if (sip.outboundProxy !== null && proxy === null) throw new Error(`sip.outboundProxy: expected a SIP URI like sip:pbx.example.com:5060, got ${JSON.stringify(sip.outboundProxy)}`);
+  const dispatcher = new ResyncDispatcher(
+    {
+      stores: ctx.stores, changes: ctx.changes, notifier, clock: ctx.clock, log: ctx.log,
+      ...(w.timers ? { timers: w.timers } : {}),
+      ...(w.onResult ? { onResult: w.onResult } : {}),
+    },
+    { maxPerSecond: sip.maxNotifiesPerSecond, maxAttempts: sip.maxAttempts, phonePort: sip.phonePort, events: sip.events, proxy, ...w.options },
+  );
+  ctx.resync = dispatcher;
+  return dispatcher;
 }

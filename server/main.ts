@@ -8,11 +8,12 @@ import { openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createContext } from './context.js';
+import { createContext, createResyncDispatcher } from './context.js';
 import { startJobs } from './jobs/sweep.js';
 import { createLogger } from './log.js';
 import { systemClock } from './services/clock.js';
 import { ensureAdminToken } from './services/tokens.js';
+import { SipNotifyClient } from './sip/client.js';
 
 const program = new Command()
   .name('deskprov')
@@ -50,6 +51,30 @@ try {
   process.stderr.write(`deskprov: ${(err as Error).message}\n`);
   process.exit(2);
 }
+// Resync: the NOTIFY client and the outbox dispatcher. A SIP port that cannot be bound does not
+// stop provisioning: configs keep being served, resyncs stay queued (durable) and the bind is
+// retried every 30 s; the dispatcher starts once the port is ours.
+const sipClient = new SipNotifyClient({ bindHost: config.sip.bindHost, port: config.sip.port, maxInFlight: 256, logger: log });
+const resync = createResyncDispatcher(ctx, sipClient);
+let sipRetry: NodeJS.Timeout | null = null;
+function startSip(): void {
+  sipClient.start().then(
+    (addr) => {
+      if (stopping) return;
+      log.info({ sip: `${addr.address}:${addr.port}`, maxNotifiesPerSecond: config.sip.maxNotifiesPerSecond, queued: ctx.stores.outbox.depth() }, 'SIP NOTIFY client bound; resync dispatcher started');
+      resync.start();
+    },
+    (err: NodeJS.ErrnoException) => {
+      if (stopping) return;
+      const where = `${config.sip.bindHost}:${config.sip.port}`;
+      log.error({ sip: where, code: err.code ?? null },
+        `deskprov cannot bind the SIP NOTIFY port ${where} (${err.code ?? err.message}): configs are still served, resyncs stay queued; retrying in 30 s`);
+      sipRetry = setTimeout(startSip, 30_000);
+    },
+  );
+}
+startSip();
+
 const app = createApp(ctx);
 const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
 
@@ -93,11 +118,16 @@ function shutdown(signal: string): void {
   }, 10_000);
   force.unref();
   stopJobs();
+  if (sipRetry !== null) clearTimeout(sipRetry);
+  // NOTIFYs in flight get 3 s to be answered and recorded; unsent ones stay in the outbox.
+  const sipStopped = resync.stop(3000).then(() => sipClient.close());
   server.close(() => {
-    ctx.recorder.flush();
-    db.close();
-    log.info('stopped');
-    process.exit(0);
+    void sipStopped.finally(() => {
+      ctx.recorder.flush();
+      db.close();
+      log.info('stopped');
+      process.exit(0);
+    });
   });
   server.closeIdleConnections();
   tlsServer?.close();

@@ -20,8 +20,27 @@ function formatterFor(zone: string): Intl.DateTimeFormat | null {
   return f;
 }
 
+/**
+ * Offsets per (zone, quarter hour): Intl formatting costs tens of microseconds and every render
+ * asks. Zone transitions happen at whole local minutes of zones whose offsets are multiples of
+ * 15 minutes, i.e. on UTC quarter hours, so one quarter hour never straddles two offsets.
+ */
+const offsetMemo = new Map<string, number | null>();
+const QUARTER_HOUR_MS = 15 * 60_000;
+const MAX_MEMO = 4096;
+
 /** Minutes east of UTC for `zone` at `at` (e.g. -300 for New York in winter); null for an unknown zone. */
 export function utcOffsetMinutes(zone: string, at: Date): number | null {
+  const key = `${zone}@${Math.floor(at.getTime() / QUARTER_HOUR_MS)}`;
+  const known = offsetMemo.get(key);
+  if (known !== undefined) return known;
+  const minutes = computeOffsetMinutes(zone, at);
+  if (offsetMemo.size >= MAX_MEMO) offsetMemo.clear();
+  offsetMemo.set(key, minutes);
+  return minutes;
+}
+
+function computeOffsetMinutes(zone: string, at: Date): number | null {
   const f = formatterFor(zone);
   if (!f) return null;
   const name = f.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
@@ -39,12 +58,25 @@ export interface ZoneOffset {
   observesDst: boolean;
 }
 
+const zoneMemo = new Map<string, ZoneOffset>();
+
 /**
  * The standard offset of a zone and whether it has summer time, from 1 January and 1 July
  * of `year`: the smaller offset is the standard one in both hemispheres. Phones that take a
  * fixed offset plus their own DST rules (Yealink, Polycom) want exactly this. Unknown → UTC.
  */
 export function zoneOffset(zone: string, year = new Date().getUTCFullYear()): ZoneOffset {
+  const key = `${zone}@${year}`;
+  let z = zoneMemo.get(key);
+  if (z === undefined) {
+    z = computeZoneOffset(zone, year);
+    if (zoneMemo.size >= MAX_MEMO) zoneMemo.clear();
+    zoneMemo.set(key, z);
+  }
+  return { ...z };
+}
+
+function computeZoneOffset(zone: string, year: number): ZoneOffset {
   const jan = utcOffsetMinutes(zone, new Date(Date.UTC(year, 0, 1, 12)));
   const jul = utcOffsetMinutes(zone, new Date(Date.UTC(year, 6, 1, 12)));
   if (jan === null || jul === null) return { standardMinutes: 0, observesDst: false };

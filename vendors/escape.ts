@@ -42,8 +42,13 @@ export function sanitizeXmlText(value: string): string {
  * are removed, so the result parses back to `sanitizeXmlText(value)`.
  */
 export function xmlEscape(value: string): string {
+  // Most values (hosts, extensions, URLs) need nothing: one scan, no copy.
+  if (!XML_NEEDS_WORK.test(value)) return value;
   return sanitizeXmlText(value).replace(/[&<>"'\t\n\r]/g, (c) => XML_ENTITY[c] ?? '');
 }
+
+/** Anything xmlEscape would change: an entity character or a character outside XML's `Char`. */
+const XML_NEEDS_WORK = /[&<>"'\t\n\r]|[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** CR, LF and NUL end a line (or a C string) in a key=value file: refused. */
 const LINE_BREAKING = /[\r\n\0]/;
@@ -59,8 +64,9 @@ const KV_STRIPPED = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\
  */
 export function keyValueValue(value: string): string {
   if (LINE_BREAKING.test(value)) throw new UnsafeValueError('it contains CR, LF or NUL');
-  return value.replace(KV_STRIPPED, '');
+  return KV_STRIPPED_ANY.test(value) ? value.replace(KV_STRIPPED, '') : value;
 }
+const KV_STRIPPED_ANY = new RegExp(KV_STRIPPED.source);
 
 /**
  * Deep-maps every string in a view (objects, arrays) through `escape`; numbers, booleans
@@ -73,18 +79,20 @@ export function escapeView<T>(value: T, escape: (s: string) => string): T {
 
 function mapStrings(value: unknown, escape: (s: string) => string): unknown {
   if (typeof value === 'string') return escape(value);
-  if (Array.isArray(value)) return value.map((v) => mapStrings(v, escape));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      Object.defineProperty(out, key, {
-        value: mapStrings((value as Record<string, unknown>)[key], escape),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = mapStrings(value[i], escape);
     return out;
   }
-  return value;
+  const src = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(src)) {
+    const mapped = mapStrings(src[key], escape);
+    // Plain assignment is an own data property for every key but `__proto__`, whose setter
+    // would replace the prototype: that one key is defined explicitly.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: mapped, enumerable: true, writable: true, configurable: true });
+    else out[key] = mapped;
+  }
+  return out;
 }

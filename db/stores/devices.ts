@@ -80,6 +80,12 @@ const toDevice = (r: Row): DeviceRecord => ({
   fetchedExtension: r.fetched_extension,
 });
 
+/**
+ * The columns the phone hot path reads on every request: enough to pick the vendor, check a
+ * cached render is current and run download auth. The full record is read only to render.
+ */
+export type DeviceHead = Pick<DeviceRecord, 'mac' | 'vendor' | 'model' | 'configVersion' | 'createdAt' | 'fetchedVersion'>;
+
 export type DeviceWrite = Pick<
   DeviceRecord,
   'mac' | 'vendor' | 'model' | 'label' | 'ownerExtension' | 'hotdeskEnabled' | 'locationId' | 'sipContact' | 'sessionTimeout'
@@ -111,6 +117,7 @@ export interface FetchRecord {
 
 export class DeviceStore {
   private readonly byMac;
+  private readonly headOf;
   private readonly versionOf;
   private readonly ins;
   private readonly upd;
@@ -123,9 +130,13 @@ export class DeviceStore {
   private readonly fetchServed;
   private readonly fetchLog;
   private readonly fetchPrune;
+  private readonly count_;
 
   constructor(private readonly db: Db) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM devices WHERE mac = ?');
+    this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
+      created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);
+    this.count_ = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices');
     this.versionOf = db.prepare<[string], { config_version: number }>('SELECT config_version FROM devices WHERE mac = ?').pluck(false);
     this.ins = db.prepare(`INSERT INTO devices (mac, vendor, model, label, owner_extension, hotdesk_enabled, location_id,
       sip_contact, session_timeout, created_at, updated_at)
@@ -154,6 +165,15 @@ export class DeviceStore {
   get(mac: string): DeviceRecord | null {
     const r = this.byMac.get(mac);
     return r ? toDevice(r) : null;
+  }
+
+  /** The lean per-request read (see DeviceHead). */
+  head(mac: string): DeviceHead | null {
+    return this.headOf.get(mac) ?? null;
+  }
+
+  count(): number {
+    return this.count_.get()?.n ?? 0;
   }
 
   configVersion(mac: string): number | null {
@@ -207,15 +227,20 @@ export class DeviceStore {
 
   /** Write a batch of fetch records in one transaction (called by FetchRecorder). */
   recordFetches(records: readonly FetchRecord[]): void {
-    const touched = new Set<string>();
+    // One summary write per device per batch (a phone's boot sequence is several fetches):
+    // the last fetch wins, model and firmware keep the last non-null value, as row by row would.
+    const last = new Map<string, FetchRecord>();
+    const served = new Map<string, FetchRecord>();
+    for (const f of records) {
+      const prev = last.get(f.mac);
+      last.set(f.mac, prev ? { ...f, model: f.model ?? prev.model, firmware: f.firmware ?? prev.firmware } : f);
+      if (f.configVersion !== null) served.set(f.mac, f);
+    }
     this.db.transaction(() => {
-      for (const f of records) {
-        this.fetchLog.run(f);
-        this.fetchSummary.run(f);
-        if (f.configVersion !== null) this.fetchServed.run(f);
-        touched.add(f.mac);
-      }
-      for (const mac of touched) this.fetchPrune.run(mac, mac);
+      for (const f of records) this.fetchLog.run(f);
+      for (const f of last.values()) this.fetchSummary.run(f);
+      for (const f of served.values()) this.fetchServed.run(f);
+      for (const mac of last.keys()) this.fetchPrune.run(mac, mac);
     })();
   }
 

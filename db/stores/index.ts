@@ -5,6 +5,7 @@ import { DownloadAuthStore } from './download-auth.js';
 import { DeviceFileStore } from './device-files.js';
 import { DeviceStore } from './devices.js';
 import { LocationStore } from './locations.js';
+import { NotifyLogStore } from './notify-log.js';
 import { OutboxStore } from './outbox.js';
 import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
@@ -19,6 +20,8 @@ export interface Stores {
   files: DeviceFileStore;
   templates: TemplateStore;
   outbox: OutboxStore;
+  /** NOTIFYs sent and their answers, last 50 per device. */
+  notifyLog: NotifyLogStore;
   downloadAuth: DownloadAuthStore;
   apiTokens: ApiTokenStore;
   auditLog: AuditStore;
@@ -36,6 +39,7 @@ export function createStores(db: Db): Stores {
     files: new DeviceFileStore(db),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
+    notifyLog: new NotifyLogStore(db),
     downloadAuth: new DownloadAuthStore(db),
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),

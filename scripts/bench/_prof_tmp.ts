@@ -26,4 +26,37 @@ const cpu = (fn: () => number, label: string) => {
 const mode = process.env.MODE ?? 'both';
 if (mode !== 'cached') cpu(() => { for (const ph of phones) p.handle(req(ph.config, ph.ua)); ctx.recorder.flush(); return phones.length; }, 'uncached');
 else for (const ph of phones) p.handle(req(ph.config, ph.ua));
+const { Session } = await import('node:inspector/promises');
+const { writeFileSync, mkdirSync } = await import('node:fs');
+const session = new Session(); session.connect();
+if (process.env.AGAIN) { db.prepare('UPDATE devices SET config_version = config_version + 1').run(); await session.post('Profiler.enable'); await session.post('Profiler.start'); cpu(() => { for (const ph of phones) p.handle(req(ph.config, ph.ua)); ctx.recorder.flush(); return phones.length; }, 'uncached again (warm db)'); const { profile } = await session.post('Profiler.stop'); mkdirSync('/tmp/perfeng/again', { recursive: true }); writeFileSync('/tmp/perfeng/again/x.cpuprofile', JSON.stringify(profile)); }
 if (mode !== 'uncached') cpu(() => { let n = 0; for (let r = 0; r < Number(process.env.R ?? 3); r++) for (const ph of phones) for (const f of ph.boot) { p.handle(req(f, ph.ua)); n++; } ctx.recorder.flush(); return n; }, 'cached boot seq');
+if (process.env.PARTS) {
+  const { getVendor } = await import('../../vendors/registry.js');
+  const { etagOf } = await import('../../server/services/renderer.js');
+  const time = (label: string, fn: (ph: typeof phones[number]) => unknown) => {
+    const c0 = process.cpuUsage();
+    for (let r = 0; r < 2; r++) for (const ph of phones) fn(ph);
+    const c = process.cpuUsage(c0);
+    console.log(label.padEnd(28), ((c.user + c.system) / (phones.length * 2)).toFixed(1), 'us');
+  };
+  time('devices.head', (ph) => ctx.stores.devices.head(ph.mac));
+  time('devices.get', (ph) => ctx.stores.devices.get(ph.mac));
+  const dev = new Map(phones.map((ph) => [ph.mac, ctx.stores.devices.get(ph.mac)!]));
+  time('views.build', (ph) => ctx.views.build(dev.get(ph.mac)!));
+  const views = new Map(phones.map((ph) => [ph.mac, ctx.views.build(dev.get(ph.mac)!)]));
+  time('vendor.buildView', (ph) => getVendor(ph.vendor)!.buildView(views.get(ph.mac)!));
+  const vv = new Map(phones.map((ph) => [ph.mac, getVendor(ph.vendor)!.buildView(views.get(ph.mac)!)]));
+  time('catalog.resolve', (ph) => ctx.catalog.resolve(ph.vendor, 'device', ph.model));
+  time('render', (ph) => ctx.catalog.resolve(ph.vendor, 'device', ph.model)!.compiled.render(vv.get(ph.mac)!));
+  const bodies = new Map(phones.map((ph) => [ph.mac, Buffer.from(ctx.catalog.resolve(ph.vendor, 'device', ph.model)!.compiled.render(vv.get(ph.mac)!))]));
+  time('etag', (ph) => etagOf(bodies.get(ph.mac)!));
+  time('downloadAuth.record', (ph) => ctx.downloadAuth.record(ph.mac as never));
+  time('sessions.activeOn', (ph) => ctx.stores.sessions.activeOn(ph.mac as never));
+  time('users.get', (ph) => ctx.stores.users.get(String(100000)));
+  time('locations.get', (ph) => ctx.stores.locations.get(1));
+  time('credentialsFor', (ph) => ctx.downloadAuth.credentialsFor(dev.get(ph.mac)!));
+  const recs = phones.map((ph) => ({ mac: ph.mac as never, at: 1, ip: '127.0.0.1', userAgent: ph.ua, model: 'x', firmware: 'y', file: ph.config, status: 200, configVersion: 1, lineUser: null, extension: null }));
+  time('recordFetches (1 per mac)', () => 0);
+  const c0 = process.cpuUsage(); ctx.stores.devices.recordFetches(recs); const c = process.cpuUsage(c0); console.log('recordFetches per record'.padEnd(28), ((c.user + c.system) / recs.length).toFixed(1), 'us');
+}

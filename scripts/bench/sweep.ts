@@ -1,7 +1,8 @@
 /**
  * Benchmark: 100,000 hot-desk sessions expire at once; how long does the sweep take to end
- * them all and queue their resyncs? Seeds a temp SQLite file (WAL, as in production), runs the
- * real HotdeskService.sweep, prints a table and writes bench-results/sweep.json.
+ * them all and queue their resyncs? Seeds a temp SQLite file (WAL, as in production), builds the
+ * production service graph (createContext: real audit log, change tracker and outbox) with a
+ * manual clock, runs the sweep, prints a table and writes bench-results/sweep.json.
  *
  *   npx tsx scripts/bench/sweep.ts [sessions]
  */
@@ -9,13 +10,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../db/index.js';
-import { createStores } from '../../db/stores/index.js';
 import { parseConfig } from '../../server/config.js';
-import { noAudit } from '../../server/services/audit.js';
-import { ChangeTracker } from '../../server/services/change-tracker.js';
+import { createContext } from '../../server/context.js';
+import { createLogger } from '../../server/log.js';
 import { ManualClock } from '../../server/services/clock.js';
-import { HotdeskService, SWEEP_BATCH } from '../../server/services/hotdesk.js';
-import { PinGuard } from '../../server/services/pin-guard.js';
+import { SWEEP_BATCH } from '../../server/services/hotdesk.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const T0 = Date.UTC(2026, 0, 15, 8, 0, 0);
@@ -26,10 +25,8 @@ try {
   const db = openDatabase(join(dir, 'deskprov.db'));
   const config = parseConfig({ database: { path: join(dir, 'deskprov.db') }, log: { level: 'silent' } });
   const clock = new ManualClock(T0);
-  const stores = createStores(db);
-  const changes = new ChangeTracker(stores.devices, stores.outbox, clock);
-  const pins = new PinGuard(stores.users, clock, { maxAttempts: 5, lockoutMs: 900_000 });
-  const hotdesk = new HotdeskService({ stores, changes, clock, audit: noAudit, config, pins });
+  const ctx = createContext({ config, db, clock, log: createLogger('silent'), templateDir: null });
+  const { stores, hotdesk } = ctx;
 
   // Seed: N users, N hot-desk devices, one session each, all ending at T0 + 1h.
   const seedStart = performance.now();

@@ -5,6 +5,7 @@ const MESSAGES = {
   unauthorized: 'That token is not valid.',
   forbidden: 'Sign-in from another site was refused.',
   expired: 'Your session has ended. Please sign in again.',
+  too_many_requests: 'Too many failed sign-ins from this address. Try again later.',
 };
 
 const params = new URLSearchParams(location.search);

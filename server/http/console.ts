@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { ConsoleSession, ConsoleSessionStore } from '../../db/stores/console-sessions.js';
 import { forbidden } from '../errors.js';
+import type { EnumerationGuard } from '../services/enumeration-guard.js';
 import type { Actor } from '../services/audit.js';
 import type { Clock } from '../services/clock.js';
 import { hashToken, type Authenticator } from '../services/tokens.js';
@@ -133,6 +134,11 @@ function sameOrigin(req: Request): boolean {
   }
 }
 
+function clientIp(req: Request): string {
+  const raw = req.ip ?? req.socket.remoteAddress ?? '';
+  return raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+}
+
 const wantsJson = (req: Request) => req.is('application/json') === 'application/json';
 
 function setSessionCookie(req: Request, res: Response, id: string, maxAgeMs: number): void {
@@ -149,7 +155,7 @@ function describe(s: ConsoleSession, now: number) {
 }
 
 /** The /admin router: pages, sign-in, sign-out and the session the pages read their CSRF token from. */
-export function consoleRouter(sessions: ConsoleAuth): Router {
+export function consoleRouter(sessions: ConsoleAuth, guard?: EnumerationGuard): Router {
   const r = Router();
   const page = (name: string) => (_req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store').sendFile(name, { root: UI_DIR });
@@ -171,10 +177,20 @@ export function consoleRouter(sessions: ConsoleAuth): Router {
   const forms = [express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '4kb' })];
   r.post('/login', ...forms, (req, res) => {
     if (!sameOrigin(req)) return refuse(req, res, 403, 'forbidden', 'sign-in from another site refused');
+    // Wrong tokens count against the address exactly as on the API (one guard, one block list).
+    const ip = clientIp(req);
+    const blocked = guard?.blockedFor(ip) ?? 0;
+    if (blocked > 0) {
+      res.set('Retry-After', String(Math.ceil(blocked / 1000)));
+      return refuse(req, res, 429, 'too_many_requests', 'too many failed sign-ins from this address; try again later');
+    }
     const body: unknown = req.body;
     const token = body && typeof body === 'object' && 'token' in body ? (body as { token: unknown }).token : undefined;
     const signed = typeof token === 'string' && token.length > 0 && token.length <= 256 ? sessions.signIn(token.trim()) : null;
-    if (!signed) return refuse(req, res, 401, 'unauthorized', 'that token is not valid');
+    if (!signed) {
+      guard?.fail(ip, 'admin-token');
+      return refuse(req, res, 401, 'unauthorized', 'that token is not valid');
+    }
     setSessionCookie(req, res, signed.id, signed.session.expiresAt - signed.session.createdAt);
     res.set('Cache-Control', 'no-store');
     if (wantsJson(req)) res.json(describe(signed.session, sessions.now()));

@@ -85,6 +85,8 @@ export function createPhoneHandler(service: ProvisioningService, opts: PhoneHand
 
   function reply(req: IncomingMessage, res: ServerResponse, r: PhoneResponse, started: bigint): void {
     if (r.status === 413) res.setHeader('Connection', 'close');
+    // An explicit length: no chunked framing (cheaper, and old phone firmware handles it best).
+    if (r.status !== 304) res.setHeader('Content-Length', typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length);
     res.writeHead(r.status, r.headers);
     res.end(req.method === 'HEAD' || r.status === 304 ? undefined : r.body);
     opts.onResponse?.(req, r, Number(process.hrtime.bigint() - started) / 1e9);

@@ -5,7 +5,7 @@
  * Basic) runs only for devices in enforce mode.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
 import type { DownloadAuthMode, DownloadAuthRecord, DownloadAuthStore } from '../../db/stores/download-auth.js';
 import type { Stores } from '../../db/stores/index.js';
 import type { Mac } from '../domain/mac.js';
@@ -64,7 +64,7 @@ export class DownloadAuthService {
   }
 
   /** Whether the phone has fetched a config carrying its current credentials. */
-  isReady(device: DeviceRecord, rec: DownloadAuthRecord | null): boolean {
+  isReady(device: DeviceHead, rec: DownloadAuthRecord | null): boolean {
     return rec !== null && (device.fetchedVersion ?? 0) >= rec.credsVersion;
   }
 
@@ -72,7 +72,7 @@ export class DownloadAuthService {
    * Whether `enforce` is relaxed for this device right now: an enrolment window opened by an
    * admin, or a device added moments ago that has not fetched its credentials yet.
    */
-  isOpen(device: DeviceRecord, rec: DownloadAuthRecord | null): boolean {
+  isOpen(device: DeviceHead, rec: DownloadAuthRecord | null): boolean {
     const now = this.clock.now();
     if (rec?.openUntil != null && rec.openUntil > now) return true;
     return this.opts.newDeviceGraceMs > 0 && device.createdAt + this.opts.newDeviceGraceMs > now && !this.isReady(device, rec);
@@ -90,7 +90,7 @@ export class DownloadAuthService {
     return { username: rec.username, password: rec.password };
   }
 
-  verify(req: AuthRequest, device: DeviceRecord, rec: DownloadAuthRecord): Verdict {
+  verify(req: AuthRequest, device: DeviceHead, rec: DownloadAuthRecord): Verdict {
     if (!req.authorization) return 'missing';
     const a = parseAuthorization(req.authorization);
     if (a === null || a.username !== rec.username) return 'bad';

@@ -39,6 +39,8 @@ interface CommitOptions {
   saveDevice?: boolean;
   /** false when the caller bumps the version and queues the resync itself. */
   render?: boolean;
+  /** false when the caller writes one audit entry for many sessions (the sweep). */
+  audit?: boolean;
 }
 
 export type LogoutReason = 'logout' | 'admin' | 'owner';
@@ -169,7 +171,11 @@ export class HotdeskService {
       const { found, ended } = this.s.tx(() => {
         const batch = batchOf(SWEEP_BATCH);
         let n = 0;
-        for (const session of batch) n += this.endSession(session, event, reason, SYSTEM, now);
+        const changed: Mac[] = [];
+        for (const session of batch) n += this.endSession(session, event, reason, now, changed);
+        // One resync call and one audit entry per batch: each session's end is in the sessions table.
+        this.d.changes.changed(changed, `hotdesk.sweep.${reason}`);
+        if (n > 0) this.d.audit.record({ actor: SYSTEM, action: `hotdesk.sweep.${reason}`, target: 'sessions', after: { ended: n, reason } });
         return { found: batch.length, ended: n };
       });
       total += ended;
@@ -246,8 +252,11 @@ export class HotdeskService {
     this.commit(loaded, result, actor, now);
   }
 
-  /** Ends one session found by the sweep through the state machine; 1 when it ended. */
-  private endSession(session: SessionWithDevice, event: DeviceEvent, reason: EndReason, actor: Actor, now: number): number {
+  /**
+   * Ends one session found by the sweep through the state machine; 1 when it ended. Devices
+   * to re-render go into `changed` for one ChangeTracker call per batch.
+   */
+  private endSession(session: SessionWithDevice, event: DeviceEvent, reason: EndReason, now: number, changed: Mac[]): number {
     const { device } = session;
     if (!device) return this.s.sessions.finish(session.id, now, reason) ? 1 : 0; // its device is gone
     const snapshot: DeviceSnapshot = {
@@ -258,7 +267,9 @@ export class HotdeskService {
     const loaded: Loaded = { mac: session.mac, snapshot, session, device: null };
     const result = transition(loaded.snapshot, event);
     if (!result.ok) return 0;
-    return this.commit(loaded, result, actor, now);
+    const ended = this.commit(loaded, result, SYSTEM, now, { audit: false, render: false });
+    if (ended > 0 && result.ok && result.effects.some((e) => e.type === 'rerender' || e.type === 'notify')) changed.push(session.mac);
+    return ended;
   }
 
   /** Saves `result.next` and runs its effects; returns how many sessions it ended. */
@@ -288,6 +299,7 @@ export class HotdeskService {
           break;
         case 'audit':
           action = effect.action;
+          if (opts.audit === false) break;
           this.d.audit.record({
             actor, action, target: `device:${mac}`,
             before: { state: stateOf(prev), owner: prev.owner, guest: prev.guest?.extension ?? null },

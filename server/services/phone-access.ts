@@ -3,7 +3,7 @@
  * certificates (the MAC in a verified certificate must be the MAC requested), and download
  * authentication for devices in `enforce` mode. Every refusal counts in the EnumerationGuard.
  */
-import type { DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceHead } from '../../db/stores/devices.js';
 import type { Mac } from '../domain/mac.js';
 import type { DownloadAuthService } from './download-auth.js';
 import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
@@ -64,7 +64,7 @@ export class PhoneAccess {
   }
 
   /** Checks for one device's files; null when the request may be served. */
-  authorize(req: AccessRequest, device: DeviceRecord): Refusal | null {
+  authorize(req: AccessRequest, device: DeviceHead): Refusal | null {
     const rec = this.auth.record(device.mac);
     if (rec?.allowlist && !this.deviceLists.get(rec.allowlist).allows(req.ip)) return this.deny(req, 'network', 403, { scope: 'device', mac: device.mac });
 

@@ -2,9 +2,9 @@
  * What a phone sees: maps one request for a file at the root path to an answer.
  * Transport-free (the HTTP layer adapts node's req/res), so it is tested without sockets.
  */
-import type { DeviceStore, DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceStore, DeviceHead } from '../../db/stores/devices.js';
 import type { DeviceFileStore } from '../../db/stores/device-files.js';
-import { matchFile, parseUserAgent, vendorForOui, getVendor } from '../../vendors/registry.js';
+import { matchFile, vendorForOui, getVendor } from '../../vendors/registry.js';
 import type { FileMatch, UserAgentInfo } from '../../vendors/vendor.js';
 import type { Config } from '../config.js';
 import type { Mac } from '../domain/mac.js';
@@ -13,6 +13,7 @@ import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
 import type { FetchRecorder } from './fetch-recorder.js';
 import type { Renderer, RenderedFile } from './renderer.js';
 import type { PhoneAccess } from './phone-access.js';
+import { UserAgentCache } from './user-agent-cache.js';
 
 export interface PhoneRequest {
   method: string;
@@ -67,6 +68,8 @@ export interface ProvisioningDeps {
 }
 
 export class ProvisioningService {
+  private readonly agents = new UserAgentCache();
+
   constructor(private readonly d: ProvisioningDeps) {}
 
   handle(req: PhoneRequest): PhoneResponse {
@@ -77,7 +80,7 @@ export class ProvisioningService {
 
     const matches = matchFile(req.name);
     if (matches.length === 0) return text(404, 'Not Found');
-    const ua = req.userAgent ? parseUserAgent(req.userAgent) : null;
+    const ua = req.userAgent ? this.agents.parse(req.userAgent) : null;
     const mac = matches[0]!.mac;
 
     if (mac && ua?.mac && ua.mac !== mac) {
@@ -85,10 +88,11 @@ export class ProvisioningService {
       return text(403, 'Forbidden');
     }
 
-    let device: DeviceRecord | null = null;
+    // The lean row only: the full record is read when a file has to be rendered.
+    let device: DeviceHead | null = null;
     let match: FileMatch | undefined;
     if (mac) {
-      device = this.d.devices.get(mac);
+      device = this.d.devices.head(mac);
       if (!device && this.d.config.provisioning.autoRegister) device = this.autoRegister(mac, matches, ua);
       if (!device) {
         this.fail(req, 'unknown-mac', { mac });
@@ -112,7 +116,7 @@ export class ProvisioningService {
     return res;
   }
 
-  private serve(req: PhoneRequest, match: FileMatch, device: DeviceRecord | null): PhoneResponse {
+  private serve(req: PhoneRequest, match: FileMatch, device: DeviceHead | null): PhoneResponse {
     const isRead = req.method === 'GET' || req.method === 'HEAD';
     switch (match.kind) {
       case 'device':
@@ -120,7 +124,7 @@ export class ProvisioningService {
         if (!isRead) return text(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
         const file =
           match.kind === 'device' && device
-            ? this.d.renderer.deviceFile(device, match.template ?? 'device')
+            ? this.d.renderer.deviceFile(device, match.template ?? 'device', () => this.d.devices.get(device.mac))
             : this.d.renderer.commonFile(match.vendor, match.template ?? 'common', match.family);
         if (!file) return text(404, 'Not Found');
         return this.fileResponse(req, file);
@@ -159,7 +163,7 @@ export class ProvisioningService {
     return { status: notModified ? 304 : 200, headers, body: notModified ? '' : file.body, vendor: null, kind: null, rendered };
   }
 
-  private record(req: PhoneRequest, device: DeviceRecord, ua: UserAgentInfo | null, res: PhoneResponse): void {
+  private record(req: PhoneRequest, device: DeviceHead, ua: Readonly<UserAgentInfo> | null, res: PhoneResponse): void {
     const rendered = res.rendered;
     const isConfig = res.kind === 'device' && (res.status === 200 || res.status === 304) && rendered?.configVersion != null;
     this.d.recorder.record({
@@ -177,7 +181,7 @@ export class ProvisioningService {
     });
   }
 
-  private autoRegister(mac: Mac, matches: FileMatch[], ua: UserAgentInfo | null): DeviceRecord | null {
+  private autoRegister(mac: Mac, matches: FileMatch[], ua: Readonly<UserAgentInfo> | null): DeviceHead | null {
     const candidates = new Set(matches.filter((m) => m.kind === 'device').map((m) => m.vendor));
     const vendor =
       (ua && candidates.has(ua.vendor) ? ua.vendor : null) ??
@@ -193,7 +197,7 @@ export class ProvisioningService {
       now,
     );
     this.d.log.warn({ event: 'auto-register', mac, vendor }, 'unknown phone registered as unassigned');
-    return this.d.devices.get(mac);
+    return this.d.devices.head(mac);
   }
 
   private fail(req: PhoneRequest, kind: FailureKind, extra: Record<string, unknown>): void {

@@ -4,7 +4,7 @@
  * stale is ever served after a change is committed. The cache is an LRU bounded in bytes.
  */
 import { createHash } from 'node:crypto';
-import type { DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
 import { getVendor } from '../../vendors/registry.js';
 import type { DeviceViewBuilder } from './device-view.js';
 import type { TemplateCatalog, ResolvedTemplate } from './template-catalog.js';
@@ -51,20 +51,24 @@ export class Renderer {
   ) {}
 
   /**
-   * The device's file for `template`, from cache when current. `currentVersion` is the
-   * device's config_version as read for this request.
+   * The device's file for `template`, from cache when current: `device.configVersion` is the
+   * config_version read for this request. On a miss the full record is needed to render: pass it,
+   * or a loader (the phone hot path reads only the lean DeviceHead per request).
    */
-  deviceFile(device: DeviceRecord, template: string): RenderedFile | null {
-    const key = `${device.mac}/${template}`;
+  deviceFile(head: DeviceHead | DeviceRecord, template: string, load?: () => DeviceRecord | null): RenderedFile | null {
+    const key = `${head.mac}/${template}`;
     const hit = this.cache.get(key);
-    if (hit && hit.configVersion === device.configVersion && hit.generation === this.catalog.generation) {
+    if (hit && hit.configVersion === head.configVersion && hit.generation === this.catalog.generation) {
       this.touch(key, hit);
       this.stats.hits++;
       return hit.file;
     }
-    this.stats.misses++;
-    const resolved = this.catalog.resolve(device.vendor, template, device.model);
+    const resolved = this.catalog.resolve(head.vendor, template, head.model);
+    // A file with no template (e.g. Yealink boot files) is a 404, not a cache miss.
     if (!resolved) return null;
+    const device = load ? load() : isRecord(head) ? head : null;
+    if (!device) return null;
+    this.stats.misses++;
     const started = process.hrtime.bigint();
     const view = this.views.build(device);
     const file = this.renderWith(resolved, getVendor(device.vendor)!.buildView(view), device.configVersion);
@@ -133,4 +137,8 @@ export class Renderer {
       this.bytes -= e.file.body.length;
     }
   }
+}
+
+function isRecord(d: DeviceHead | DeviceRecord): d is DeviceRecord {
+  return 'ownerExtension' in d;
 }

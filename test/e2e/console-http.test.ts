@@ -133,6 +133,20 @@ describe('admin console: sign-in, cookie, CSRF and headers', () => {
     expect(res.headers['set-cookie']).to.equal(undefined);
   });
 
+  it('wrong tokens at sign-in count towards the same address block as the API', async () => {
+    const guarded = createHarness({ config: { security: { adminAuth: { maxFailures: 3 } } } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await guarded.http.post('/admin/login').send({ token: `wrong-token-number-${i}` })).status).to.equal(401);
+      const blocked = await guarded.http.post('/admin/login').send({ token: ADMIN_TOKEN });
+      expect(blocked.status).to.equal(429);
+      expect(Number(blocked.headers['retry-after'])).to.be.greaterThan(0);
+      expect(blocked.headers['set-cookie']).to.equal(undefined);
+      expect((await guarded.http.get('/api/v1/users').set('Authorization', guarded.auth)).status).to.equal(429);
+    } finally {
+      guarded.destroy();
+    }
+  });
+
   it('a session ends after 12 hours', async () => {
     const { cookie } = await signIn();
     h.clock.advance(12 * HOUR - 1000);

@@ -41,6 +41,9 @@ describe('hot desking: how sessions end', () => {
       expect(outboxMacs(h)).to.deep.equal([MAC.A]);
       const [s] = await sessions(h, { mac: MAC.A });
       expect(s).to.include({ endReason: 'timeout', endedAt: new Date(h.clock.now()).toISOString() });
+      const audit = await h.http.get('/api/v1/audit').query({ action: 'hotdesk.sweep.timeout' }).set('Authorization', h.auth);
+      expect((audit.body as { entries: Array<{ actor: string; after: unknown }> }).entries.map((e) => [e.actor, e.after]))
+        .to.deep.equal([['system', { ended: 1, reason: 'timeout' }]]);
     });
 
     it('a device\'s own session timeout wins over hotdesk.sessionTimeout', async () => {

@@ -164,6 +164,28 @@ describe('hot desking: log in and out through the API', () => {
       expect((await logout(h, MAC.A, { extension: '100' })).status).to.equal(400);
     });
 
+    it('a pbx token may log in and out (a feature code), and nothing more', async () => {
+      const created = await h.http.post('/api/v1/tokens').set('Authorization', h.auth).send({ name: 'asterisk', role: 'pbx' });
+      ok(created, 201);
+      const pbx = `Bearer ${(created.body as { token: string }).token}`;
+      ok(await h.http.post(`/api/v1/devices/${MAC.A}/login`).set('Authorization', pbx).send({ extension: '200', pin: PIN['200'] }));
+      ok(await h.http.post(`/api/v1/devices/${MAC.A}/logout`).set('Authorization', pbx));
+      expect((await sessions(h))[0]).to.include({ endReason: 'logout' });
+      expect((await h.http.post('/api/v1/hotdesk/sweep').set('Authorization', pbx)).status).to.equal(403);
+      expect((await h.http.delete('/api/v1/users/200').set('Authorization', pbx)).status).to.equal(403);
+      expect((await h.http.patch(`/api/v1/devices/${MAC.A}`).set('Authorization', pbx).send({ hotdeskEnabled: false })).status).to.equal(403);
+    });
+
+    it('records logins and logouts in the audit log, without the PIN', async () => {
+      ok(await login(h, MAC.A, '200', PIN['200']));
+      ok(await logout(h, MAC.A));
+      const r = await h.http.get('/api/v1/audit').query({ target: `device:${MAC.A}` }).set('Authorization', h.auth);
+      ok(r);
+      const actions = (r.body as { entries: Array<{ action: string }> }).entries.map((e) => e.action);
+      expect(actions).to.include.members(['hotdesk.login', 'hotdesk.logout']);
+      expect(JSON.stringify(r.body)).to.not.include(PIN['200']);
+    });
+
     it('never writes a PIN to the logs', async () => {
       await login(h, MAC.B, '200', '000000');
       ok(await login(h, MAC.B, '200', PIN['200']));

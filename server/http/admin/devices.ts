@@ -7,6 +7,7 @@ import { deviceCreateSchema, devicePatchSchema } from '../../schemas.js';
 import type { DeviceCsv } from '../../services/device-csv.js';
 import type { DeviceService } from '../../services/devices.js';
 import type { FetchRecorder } from '../../services/fetch-recorder.js';
+import { notifyView } from '../../services/sync-status.js';
 import { actorOf, allow } from '../auth.js';
 import { parseWith } from '../validation.js';
 
@@ -60,7 +61,11 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
   r.get('/:mac', allow('readonly'), (req, res) => {
     recorder.flush();
     const d = devices.get(macParam(req.params.mac));
-    res.json({ ...devices.describe(d), fetches: s.devices.fetchHistory(d.mac, 20).map((f) => ({ ...f, at: new Date(f.at).toISOString() })) });
+    res.json({
+      ...devices.describe(d),
+      fetches: s.devices.fetchHistory(d.mac, 20).map((f) => ({ ...f, at: new Date(f.at).toISOString() })),
+      notifications: s.notifyLog.history(d.mac, 10).map(notifyView),
+    });
   });
   r.patch('/:mac', allow(), (req, res) => {
     const d = devices.update(macParam(req.params.mac), parseWith(devicePatchSchema, req.body), actorOf(res.locals));
