@@ -3,12 +3,13 @@
  * admin app. No listen and no module state, so supertest drives it without a port.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Context } from './context.js';
 import { bearerAuth } from './http/auth.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { createPhoneHandler } from './http/phone-handler.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { phoneRequestLog, requestLog } from './http/request-log.js';
 import { devicesRouter } from './http/admin/devices.js';
 import { locationsRouter } from './http/admin/locations.js';
 import { usersRouter } from './http/admin/users.js';
@@ -33,16 +34,13 @@ export function createApp(ctx: Context): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.http.trustProxy);
-  app.use((_req, res, next) => {
-    res.locals.reqId = randomUUID();
-    res.setHeader('X-Request-Id', res.locals.reqId);
-    next();
-  });
+  app.use(requestLog(ctx.log));
 
   app.get('/healthz', (_req, res) => {
     ctx.stores.db.prepare('SELECT 1').get();
     res.json({ status: 'ok' });
   });
+  app.get('/metrics', metricsRoute(ctx.metrics, ctx.config.metrics.token));
 
   const consoleAuth = new ConsoleAuth(ctx.consoleSessions, ctx.auth, ctx.clock);
   app.use('/admin', consoleRouter(consoleAuth, ctx.adminGuard));
@@ -72,10 +70,15 @@ export function createApp(ctx: Context): App {
   app.use(notFoundHandler());
   app.use(errorHandler(ctx.log));
 
+  const logPhone = phoneRequestLog(ctx.log);
   const phone = createPhoneHandler(ctx.provisioning, {
     maxUploadBytes: ctx.config.http.maxUploadBytes,
     trustProxy: ctx.config.http.trustProxy,
     onError: (err, req) => ctx.log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
+    onResponse: (req, r, seconds) => {
+      ctx.metrics.observePhone(r.vendor, r.kind, r.status, seconds);
+      logPhone(req, r.status, r.vendor, r.kind, seconds);
+    },
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!phone(req, res)) app(req, res);

@@ -112,6 +112,11 @@ export const configSchema = z.strictObject({
       blockFor: duration(false).default('15m'),
     }).prefault({}),
   }).prefault({}),
+  /** Prometheus scrape endpoint GET /metrics (docs/operations.md). */
+  metrics: z.strictObject({
+    /** When set, /metrics wants `Authorization: Bearer <token>`; null: open (bind to a private interface). */
+    token: z.string().min(16, 'the metrics token must be at least 16 characters').nullable().default(null),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

@@ -29,6 +29,7 @@ import type { Authenticator } from './services/tokens.js';
 import { UserService } from './services/users.js';
 import { HotdeskService } from './services/hotdesk.js';
 import { PinGuard } from './services/pin-guard.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { SyncStatus } from './services/sync-status.js';
 import { ResyncDispatcher, type ResyncOptions, type ResyncResult, type SchedulerTimers } from './services/resync.js';
 import { parseProxy } from './services/resync-target.js';
@@ -77,6 +78,8 @@ export interface Context {
   adminGuard: EnumerationGuard;
   /** Per-device download credentials and modes. */
   downloadAuth: DownloadAuthService;
+  /** Prometheus metrics on their own registry (GET /metrics); the resync dispatcher bumps `metrics.notifies`. */
+  metrics: Metrics;
   /** Each device's resync loop: wanted/fetched versions, last NOTIFY, stale, pending. */
   sync: SyncStatus;
   /** The NOTIFY dispatcher once main.ts (or a test) made one with createResyncDispatcher. */
@@ -157,12 +160,19 @@ export function createContext(o: ContextOptions): Context {
   const auth = new TokenAuthenticator(db, stores.apiTokens, clock);
   const tokens = new TokenService(stores.apiTokens, stores.tx, audit, clock);
   const templates = new TemplateService(stores, catalog, views, changes, clock, audit);
-  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth, sync };
+  const metrics = createMetrics({
+    outboxDepth: () => stores.outbox.depth(),
+    activeSessions: () => stores.sessions.countActive(),
+    blockedIps: () => guard.list().length,
+    renderCache: () => renderer.cacheStats(),
+  });
+  renderer.onRender = (seconds, vendor) => metrics.renderSeconds.observe({ vendor }, seconds);
+  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
 }
 
 export interface ResyncWiring {
   timers?: SchedulerTimers;
-  /** Metrics hook, one call per settled NOTIFY (outcome + status). Wire the NOTIFY counter here. */
+  /** Called once per settled NOTIFY (outcome + status), after the metrics counter. */
   onResult?: (r: ResyncResult) => void;
   /** Overrides of the defaults (maxInFlight, maxAttempts, retry backoff, poll interval). */
   options?: Partial<ResyncOptions>;
@@ -180,7 +190,11 @@ export function createResyncDispatcher(ctx: Context, notifier: SipNotifier, w: R
     {
       stores: ctx.stores, changes: ctx.changes, notifier, clock: ctx.clock, log: ctx.log,
       ...(w.timers ? { timers: w.timers } : {}),
-      ...(w.onResult ? { onResult: w.onResult } : {}),
+      // deskprov_notifies_total{result="ok|retry|gave-up|answered|no-target|invalid"}, then the caller's hook.
+      onResult: (r) => {
+        ctx.metrics.notifies.inc({ result: r.outcome });
+        w.onResult?.(r);
+      },
     },
     { maxPerSecond: sip.maxNotifiesPerSecond, maxAttempts: sip.maxAttempts, phonePort: sip.phonePort, events: sip.events, proxy, ...w.options },
   );

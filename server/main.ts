@@ -54,7 +54,7 @@ try {
 // Resync: the NOTIFY client and the outbox dispatcher. A SIP port that cannot be bound does not
 // stop provisioning: configs keep being served, resyncs stay queued (durable) and the bind is
 // retried every 30 s; the dispatcher starts once the port is ours.
-const sipClient = new SipNotifyClient({ bindHost: config.sip.bindHost, port: config.sip.port, maxInFlight: 256, logger: log });
+const sipClient = new SipNotifyClient({ bindHost: config.sip.bindHost, port: config.sip.port, logger: log });
 const resync = createResyncDispatcher(ctx, sipClient);
 let sipRetry: NodeJS.Timeout | null = null;
 function startSip(): void {
@@ -121,17 +121,23 @@ function shutdown(signal: string): void {
   if (sipRetry !== null) clearTimeout(sipRetry);
   // NOTIFYs in flight get 3 s to be answered and recorded; unsent ones stay in the outbox.
   const sipStopped = resync.stop(3000).then(() => sipClient.close());
-  server.close(() => {
-    void sipStopped.finally(() => {
-      ctx.recorder.flush();
-      db.close();
-      log.info('stopped');
-      process.exit(0);
-    });
-  });
+  // Stop listening; requests in flight (a phone's upload, an admin import) run to the end.
+  const listenersClosed = Promise.all([server, tlsServer].map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))));
+  // A keep-alive connection busy at close() turns idle once its answer is out: close it then.
+  const sweep = setInterval(() => {
+    server.closeIdleConnections();
+    tlsServer?.closeIdleConnections();
+  }, 100);
+  sweep.unref();
   server.closeIdleConnections();
-  tlsServer?.close();
   tlsServer?.closeIdleConnections();
+  void Promise.all([listenersClosed, sipStopped.catch(() => undefined)]).finally(() => {
+    clearInterval(sweep);
+    ctx.recorder.flush();
+    db.close();
+    log.info('stopped');
+    process.exit(0);
+  });
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

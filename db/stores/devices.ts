@@ -123,6 +123,7 @@ export class DeviceStore {
   private readonly upd;
   private readonly del;
   private readonly bump;
+  private readonly bumpMany;
   private readonly forUser;
   private readonly atLocation;
   private readonly ofVendor;
@@ -147,6 +148,8 @@ export class DeviceStore {
       updated_at = @now WHERE mac = @mac`);
     this.del = db.prepare('DELETE FROM devices WHERE mac = ?');
     this.bump = db.prepare('UPDATE devices SET config_version = config_version + 1, updated_at = ? WHERE mac = ?');
+    this.bumpMany = db.prepare(`UPDATE devices SET config_version = config_version + 1, updated_at = ?
+      WHERE mac IN (SELECT value FROM json_each(?))`);
     this.forUser = db.prepare<[string, string]>(`SELECT mac FROM devices WHERE owner_extension = ?
       UNION SELECT mac FROM sessions WHERE extension = ? AND ended_at IS NULL`);
     this.atLocation = db.prepare<[number]>('SELECT mac FROM devices WHERE location_id = ?');
@@ -210,6 +213,12 @@ export class DeviceStore {
 
   bumpVersion(mac: string, now: number): void {
     this.bump.run(now, mac);
+  }
+
+  /** Bump many devices with one statement (sweeps and template saves touch thousands). */
+  bumpVersions(macs: readonly string[], now: number): void {
+    if (macs.length === 1) return this.bumpVersion(macs[0]!, now);
+    this.bumpMany.run(now, JSON.stringify(macs));
   }
 
   /** Devices whose line is this user's: owned by them, or where they sit as a guest. */

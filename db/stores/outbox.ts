@@ -34,6 +34,7 @@ const toEntry = (r: Row): OutboxEntry => ({
  */
 export class OutboxStore {
   private readonly ins;
+  private readonly insMany;
   private readonly depth_;
   private readonly due_;
   private readonly get_;
@@ -46,6 +47,10 @@ export class OutboxStore {
       ON CONFLICT (mac) DO UPDATE SET reason = excluded.reason, queued_at = excluded.queued_at,
       not_before = min(not_before, excluded.not_before),
       attempts = 0`);
+    this.insMany = db.prepare(`INSERT INTO outbox (mac, reason, queued_at, not_before)
+      SELECT value, @reason, @now, @now FROM json_each(@macs) WHERE true
+      ON CONFLICT (mac) DO UPDATE SET reason = excluded.reason, queued_at = excluded.queued_at,
+      not_before = min(not_before, excluded.not_before), attempts = 0`);
     this.depth_ = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox');
     this.due_ = db.prepare<[number, number], Row>('SELECT * FROM outbox WHERE not_before <= ? ORDER BY not_before, queued_at LIMIT ?');
     this.get_ = db.prepare<[string], Row>('SELECT * FROM outbox WHERE mac = ?');
@@ -55,6 +60,12 @@ export class OutboxStore {
 
   enqueue(mac: Mac, reason: string, now: number): void {
     this.ins.run(mac, reason, now, now);
+  }
+
+  /** The same as `enqueue` for many devices, in one statement. */
+  enqueueMany(macs: readonly Mac[], reason: string, now: number): void {
+    if (macs.length === 1) return this.enqueue(macs[0]!, reason, now);
+    this.insMany.run({ macs: JSON.stringify(macs), reason, now });
   }
 
   depth(): number {

@@ -70,6 +70,7 @@ export class SessionStore {
   private readonly activeCount;
   private readonly startedBefore;
   private readonly expiredJoined;
+  private readonly endMany;
 
   constructor(private readonly db: Db) {
     this.activeByMac = db.prepare<[string], Row>('SELECT * FROM sessions WHERE mac = ? AND ended_at IS NULL');
@@ -84,6 +85,9 @@ export class SessionStore {
     this.startedBefore = db.prepare<[number, number, number], JoinedRow>(
       `${JOINED} WHERE s.ended_at IS NULL AND s.started_at < ? AND (s.ends_at IS NULL OR s.ends_at > ?)
        ORDER BY s.started_at LIMIT ?`,
+    );
+    this.endMany = db.prepare<[number, string, string], { id: number }>(
+      `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id IN (SELECT value FROM json_each(?)) AND ended_at IS NULL RETURNING id`,
     );
     this.expiredJoined = db.prepare<[number, number], JoinedRow>(
       `${JOINED} WHERE s.ended_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at <= ? ORDER BY s.ends_at LIMIT ?`,
@@ -106,6 +110,12 @@ export class SessionStore {
   /** Ends an active session; false when it had already ended (so overlapping sweeps are harmless). */
   finish(id: number, endedAt: number, reason: EndReason): boolean {
     return this.end.run(endedAt, reason, id).changes === 1;
+  }
+
+  /** Ends many active sessions with one reason; returns the ids that were still active (and now ended). */
+  finishMany(ids: readonly number[], endedAt: number, reason: EndReason): Set<number> {
+    if (ids.length === 0) return new Set();
+    return new Set(this.endMany.all(endedAt, reason, JSON.stringify(ids)).map((r) => r.id));
   }
 
   expiredBy(now: number, limit: number): SessionRecord[] {

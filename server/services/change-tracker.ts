@@ -8,6 +8,9 @@ import type { OutboxStore } from '../../db/stores/outbox.js';
 import type { Mac } from '../domain/mac.js';
 import type { Clock } from './clock.js';
 
+/** Devices per bulk statement (JSON array bound as one parameter). */
+const CHUNK = 5000;
+
 export class ChangeTracker {
   private readonly listeners = new Set<() => void>();
 
@@ -20,26 +23,23 @@ export class ChangeTracker {
   /** Call inside the transaction that made the change. */
   changed(macs: Iterable<Mac>, reason: string, opts: { notify?: boolean } = {}): number {
     const now = this.clock.now();
-    let n = 0;
-    for (const mac of new Set(macs)) {
-      this.devices.bumpVersion(mac, now);
-      if (opts.notify !== false) this.outbox.enqueue(mac, reason, now);
-      n++;
+    const unique = [...new Set(macs)];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK);
+      this.devices.bumpVersions(chunk, now);
+      if (opts.notify !== false) this.outbox.enqueueMany(chunk, reason, now);
     }
-    if (n > 0 && opts.notify !== false) queueMicrotask(() => this.wake());
-    return n;
+    if (unique.length > 0 && opts.notify !== false) queueMicrotask(() => this.wake());
+    return unique.length;
   }
 
   /** Queue a resync without a config change (admin "resync"). */
   resync(macs: Iterable<Mac>, reason: string): number {
     const now = this.clock.now();
-    let n = 0;
-    for (const mac of new Set(macs)) {
-      this.outbox.enqueue(mac, reason, now);
-      n++;
-    }
-    if (n > 0) queueMicrotask(() => this.wake());
-    return n;
+    const unique = [...new Set(macs)];
+    for (let i = 0; i < unique.length; i += CHUNK) this.outbox.enqueueMany(unique.slice(i, i + CHUNK), reason, now);
+    if (unique.length > 0) queueMicrotask(() => this.wake());
+    return unique.length;
   }
 
   onQueued(listener: () => void): () => void {

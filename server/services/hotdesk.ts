@@ -1,37 +1,35 @@
 /**
- * Hot desking use cases: log in, log out, sweep, and the hooks other services call when a user
- * or device goes away or a device is edited. Every change goes through the one transition
+ * Hot desking use cases: log in, log out, sweep (hotdesk-sweep.ts), and the hooks other
+ * services call when a user or device goes away or a device is edited. Every change goes through the one transition
  * function: load the snapshot, transition, save and run the effects in ONE transaction.
  */
 import type { DeviceRecord, DeviceWrite } from '../../db/stores/devices.js';
 import type { Stores } from '../../db/stores/index.js';
-import type { SessionRecord, SessionWithDevice } from '../../db/stores/sessions.js';
+import type { SessionRecord } from '../../db/stores/sessions.js';
 import type { User } from '../../db/stores/users.js';
 import type { Config } from '../config.js';
 import {
   ownerChangeEvent, stateOf, transition,
-  type DeviceEvent, type DeviceSnapshot, type EndReason, type RejectReason, type TransitionResult,
+  type DeviceEvent, type DeviceSnapshot, type RejectReason, type TransitionResult,
 } from '../domain/device-state.js';
 import { parseDuration } from '../domain/duration.js';
-import { decideLogin, nextDailyLogout, type HotdeskPolicy } from '../domain/hotdesk-policy.js';
+import { decideLogin, type HotdeskPolicy } from '../domain/hotdesk-policy.js';
 import type { Mac } from '../domain/mac.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { SYSTEM, type Actor, type AuditSink } from './audit.js';
 import type { ChangeTracker } from './change-tracker.js';
 import type { Clock } from './clock.js';
 import { pickWrite } from './devices.js';
+import { HotdeskSweep } from './hotdesk-sweep.js';
 import type { PinGuard } from './pin-guard.js';
 
-/** Sessions ended per transaction by the sweep. */
-export const SWEEP_BATCH = 1000;
-const DAY_MS = 86_400_000;
+export { SWEEP_BATCH } from './hotdesk-sweep.js';
 
 interface Loaded {
   mac: Mac;
   snapshot: DeviceSnapshot;
   session: SessionRecord | null;
-  /** The full row when loaded by `load`; the sweep reads only what the snapshot needs. */
-  device: DeviceRecord | null;
+  device: DeviceRecord;
 }
 
 interface CommitOptions {
@@ -39,8 +37,6 @@ interface CommitOptions {
   saveDevice?: boolean;
   /** false when the caller bumps the version and queues the resync itself. */
   render?: boolean;
-  /** false when the caller writes one audit entry for many sessions (the sweep). */
-  audit?: boolean;
 }
 
 export type LogoutReason = 'logout' | 'admin' | 'owner';
@@ -69,9 +65,11 @@ export function rejection(reason: RejectReason): AppError {
 export class HotdeskService {
   readonly policy: HotdeskPolicy;
   private readonly s: Stores;
+  private readonly sweeper: HotdeskSweep;
 
   constructor(private readonly d: HotdeskDeps) {
     this.s = d.stores;
+    this.sweeper = new HotdeskSweep(d);
     this.policy = { multipleLogin: d.config.hotdesk.multipleLogin, maxDevicesPerUser: d.config.hotdesk.maxDevicesPerUser };
   }
 
@@ -140,48 +138,14 @@ export class HotdeskService {
 
   // ---- sweep ----------------------------------------------------------------------------
 
-  /**
-   * Ends every session past its timeout ('timeout') and, with `hotdesk.dailyLogoutAt`, every
-   * session started before the last daily logout ('daily'). Idempotent; batches of
-   * SWEEP_BATCH per transaction, yielding to the event loop between batches so phones are
-   * still served during a big sweep. Two overlapping sweeps are safe: each batch re-reads what
-   * is still active. Returns how many sessions it ended.
-   */
-  async sweep(now: number = this.d.clock.now()): Promise<number> {
-    let ended = 0;
-    const cut = this.lastDailyLogout(now);
-    if (cut !== null) ended += await this.drain((n) => this.s.sessions.activeStartedBefore(cut, n), { type: 'daily-logout' }, 'daily', now);
-    ended += await this.drain((n) => this.s.sessions.expiredWithDevice(now, n), { type: 'expire', now }, 'timeout', now);
-    return ended;
+  /** Ends timed-out sessions and those past the daily logout (see HotdeskSweep); how many. */
+  sweep(now: number = this.d.clock.now()): Promise<number> {
+    return this.sweeper.sweep(now);
   }
 
-  /** The latest daily-logout instant at or before `now`, or null when there is none configured. */
+  /** The latest daily-logout instant at or before `now`, or null when none is configured. */
   lastDailyLogout(now: number): number | null {
-    const at = this.d.config.hotdesk.dailyLogoutAt;
-    if (at === null) return null;
-    const zone = this.d.config.provisioning.timeZone;
-    let last = nextDailyLogout(now - 2 * DAY_MS, at, zone);
-    for (let next = nextDailyLogout(last, at, zone); next <= now; next = nextDailyLogout(last, at, zone)) last = next;
-    return last <= now ? last : null;
-  }
-
-  private async drain(batchOf: (limit: number) => SessionWithDevice[], event: DeviceEvent, reason: EndReason, now: number): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { found, ended } = this.s.tx(() => {
-        const batch = batchOf(SWEEP_BATCH);
-        let n = 0;
-        const changed: Mac[] = [];
-        for (const session of batch) n += this.endSession(session, event, reason, now, changed);
-        // One resync call and one audit entry per batch: each session's end is in the sessions table.
-        this.d.changes.changed(changed, `hotdesk.sweep.${reason}`);
-        if (n > 0) this.d.audit.record({ actor: SYSTEM, action: `hotdesk.sweep.${reason}`, target: 'sessions', after: { ended: n, reason } });
-        return { found: batch.length, ended: n };
-      });
-      total += ended;
-      if (found < SWEEP_BATCH || ended === 0) return total;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    return this.sweeper.lastDailyLogout(now);
   }
 
   // ---- hooks for the user and device services (called inside their transactions) -------
@@ -232,7 +196,7 @@ export class HotdeskService {
     return d;
   }
 
-  private load(mac: Mac): (Loaded & { device: DeviceRecord }) | null {
+  private load(mac: Mac): Loaded | null {
     const device = this.s.devices.get(mac);
     if (!device) return null;
     const active = this.s.sessions.activeOn(mac);
@@ -250,26 +214,6 @@ export class HotdeskService {
     const result = transition(loaded.snapshot, event);
     if (!result.ok) throw rejection(result.reason);
     this.commit(loaded, result, actor, now);
-  }
-
-  /**
-   * Ends one session found by the sweep through the state machine; 1 when it ended. Devices
-   * to re-render go into `changed` for one ChangeTracker call per batch.
-   */
-  private endSession(session: SessionWithDevice, event: DeviceEvent, reason: EndReason, now: number, changed: Mac[]): number {
-    const { device } = session;
-    if (!device) return this.s.sessions.finish(session.id, now, reason) ? 1 : 0; // its device is gone
-    const snapshot: DeviceSnapshot = {
-      owner: device.ownerExtension,
-      hotdeskEnabled: device.hotdeskEnabled,
-      guest: { extension: session.extension, startedAt: session.startedAt, endsAt: session.endsAt },
-    };
-    const loaded: Loaded = { mac: session.mac, snapshot, session, device: null };
-    const result = transition(loaded.snapshot, event);
-    if (!result.ok) return 0;
-    const ended = this.commit(loaded, result, SYSTEM, now, { audit: false, render: false });
-    if (ended > 0 && result.ok && result.effects.some((e) => e.type === 'rerender' || e.type === 'notify')) changed.push(session.mac);
-    return ended;
   }
 
   /** Saves `result.next` and runs its effects; returns how many sessions it ended. */
@@ -299,7 +243,6 @@ export class HotdeskService {
           break;
         case 'audit':
           action = effect.action;
-          if (opts.audit === false) break;
           this.d.audit.record({
             actor, action, target: `device:${mac}`,
             before: { state: stateOf(prev), owner: prev.owner, guest: prev.guest?.extension ?? null },
@@ -309,8 +252,7 @@ export class HotdeskService {
       }
     }
     if (opts.saveDevice !== false && (next.owner !== prev.owner || next.hotdeskEnabled !== prev.hotdeskEnabled)) {
-      const device = loaded.device ?? this.device(mac);
-      this.s.devices.update({ ...pickWrite(device), ownerExtension: next.owner, hotdeskEnabled: next.hotdeskEnabled }, now);
+      this.s.devices.update({ ...pickWrite(loaded.device), ownerExtension: next.owner, hotdeskEnabled: next.hotdeskEnabled }, now);
     }
     if (opts.render !== false && (rerender || notify)) this.d.changes.changed([mac], action, { notify });
     return ended;

@@ -22,6 +22,7 @@ import type { Logger } from '../log.js';
 import type { NotifyResult, SipNotifier } from '../sip/notifier.js';
 import type { ChangeTracker } from './change-tracker.js';
 import type { Clock } from './clock.js';
+import { recordAnswers, type Answer, type Recorded, type RetryPolicy } from './resync-outcome.js';
 import { eventFor, planNotify, type NotifyPlan, type TargetSettings } from './resync-target.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -42,7 +43,7 @@ export const systemSchedulerTimers: SchedulerTimers = {
 
 export interface ResyncOptions extends TargetSettings {
   maxPerSecond: number;
-  /** NOTIFYs waiting for a final answer at once (default 256). */
+  /** NOTIFYs waiting for a final answer at once (default 64, the SIP client's window: wider windows lose answers in bursts). */
   maxInFlight?: number;
   /** Tries per queued resync before giving up on 408/503 (default 10). */
   maxAttempts?: number;
@@ -80,25 +81,17 @@ export interface ResyncStats {
   byOutcome: Record<NotifyOutcome, number>;
 }
 
-/** What was sent where, for the log row. */
-interface Sent {
-  target: string;
-  event: string;
-}
-
-/** Retried on these: no final answer (local 408) or the phone could not be reached (503). */
-const RETRYABLE = new Set([408, 503]);
-
 export class ResyncDispatcher {
   private readonly timers: SchedulerTimers;
   private readonly bucket: TokenBucket;
   private readonly maxInFlight: number;
-  private readonly maxAttempts: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
   private readonly pollMs: number;
   private readonly batchSize: number;
-  private readonly inFlight = new Map<Mac, Promise<void>>();
+  /** Sent and not yet recorded (answer pending, or answered and waiting for the batch write). */
+  private readonly inFlight = new Set<Mac>();
+  private answers: Answer[] = [];
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly policy: RetryPolicy;
   /** Due rows read ahead of the throttle; each is re-read before it is sent. */
   private batch: OutboxEntry[] = [];
   private batchHead = 0;
@@ -114,13 +107,11 @@ export class ResyncDispatcher {
   constructor(private readonly deps: ResyncDeps, private readonly opts: ResyncOptions) {
     this.timers = deps.timers ?? systemSchedulerTimers;
     this.bucket = new TokenBucket(opts.maxPerSecond, deps.clock.now());
-    this.maxInFlight = opts.maxInFlight ?? 256;
-    this.maxAttempts = opts.maxAttempts ?? 10;
-    this.retryBaseMs = opts.retryBaseMs ?? 30_000;
-    this.retryMaxMs = opts.retryMaxMs ?? 15 * 60_000;
+    this.maxInFlight = opts.maxInFlight ?? 64;
+    this.policy = { maxAttempts: opts.maxAttempts ?? 10, retryBaseMs: opts.retryBaseMs ?? 30_000, retryMaxMs: opts.retryMaxMs ?? 15 * 60_000 };
     this.pollMs = opts.pollMs ?? 1000;
     this.batchSize = Math.min(512, Math.max(16, Math.ceil(opts.maxPerSecond)));
-    if (!(this.maxInFlight >= 1 && this.maxAttempts >= 1 && this.pollMs > 0)) throw new RangeError('bad resync options');
+    if (!(this.maxInFlight >= 1 && this.policy.maxAttempts >= 1 && this.pollMs > 0)) throw new RangeError('bad resync options');
     this.stats_ = {
       running: false, inFlight: 0, maxPerSecond: opts.maxPerSecond, sent: 0,
       byOutcome: { ok: 0, retry: 0, 'gave-up': 0, answered: 0, 'no-target': 0, invalid: 0 },
@@ -151,7 +142,7 @@ export class ResyncDispatcher {
     if (this.inFlight.size > 0) {
       let timer: unknown = null;
       await Promise.race([
-        Promise.all(this.inFlight.values()),
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
         new Promise<void>((resolve) => (timer = this.timers.setTimeout(resolve, graceMs))),
       ]);
       if (timer !== null) this.timers.clearTimeout(timer);
@@ -179,8 +170,8 @@ export class ResyncDispatcher {
           continue;
         }
         if (!plan.ok) {
-          const sent = { target: '', event: eventFor(device.vendor, this.opts.events) };
-          this.settleNow(entry, device, sent, { status: 0, reason: plan.problem, transmissions: 0, elapsedMs: 0 }, 'no-target');
+          const result = { status: 0, reason: plan.problem, transmissions: 0, elapsedMs: 0 };
+          this.recordNow({ entry, device, target: '', event: eventFor(device.vendor, this.opts.events), result, forced: 'no-target' });
           continue;
         }
         const wait = this.bucket.msUntilToken(now);
@@ -228,64 +219,66 @@ export class ResyncDispatcher {
 
   private send(entry: OutboxEntry, device: DeviceRecord, plan: Extract<NotifyPlan, { ok: true }>): void {
     this.stats_.sent++;
-    const sent: Sent = { target: plan.target, event: plan.request.event };
-    let settled: Promise<void>;
+    this.inFlight.add(entry.mac);
+    const answer = (result: NotifyResult, forced: NotifyOutcome | null): void =>
+      this.answered({ entry, device, target: plan.target, event: plan.request.event, result, forced });
+    const invalid = (err: unknown): void =>
+      answer({ status: 0, reason: `invalid request: ${err instanceof Error ? err.message : String(err)}`, transmissions: 0, elapsedMs: 0 }, 'invalid');
     try {
-      settled = this.deps.notifier.notify(plan.request).then(
-        (r) => this.settle(entry, device, sent, r, null),
-        (err: unknown) => this.settle(entry, device, sent,
-          { status: 0, reason: `invalid request: ${err instanceof Error ? err.message : String(err)}`, transmissions: 0, elapsedMs: 0 }, 'invalid'),
-      );
+      this.deps.notifier.notify(plan.request).then((r) => answer(r, null), invalid);
     } catch (err) {
-      settled = Promise.resolve().then(() => this.settle(entry, device, sent,
-        { status: 0, reason: `invalid request: ${err instanceof Error ? err.message : String(err)}`, transmissions: 0, elapsedMs: 0 }, 'invalid'));
+      queueMicrotask(() => invalid(err));
     }
-    this.inFlight.set(entry.mac, settled);
   }
 
-  private settle(entry: OutboxEntry, device: DeviceRecord, sent: Sent, r: NotifyResult, forced: NotifyOutcome | null): void {
+  /** Collects answers; they are written together once the current I/O burst has been read. */
+  private answered(a: Answer): void {
     if (this.closed) return; // stop() gave up waiting: the row stays queued for the next start
+    if (!this.running && a.result.status === 503 && a.result.reason === 'client closed') {
+      this.inFlight.delete(a.entry.mac); // shutting down: not an attempt, the row stays queued
+      this.checkIdle();
+      return;
+    }
+    this.answers.push(a);
+    if (this.answers.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.closed) return; // after stop(): the database may be closed; the rows stay queued
+    const batch = this.answers;
+    this.answers = [];
+    if (batch.length === 0) return;
     try {
-      if (!this.running && r.status === 503 && r.reason === 'client closed') return; // shutting down: not an attempt
-      this.settleNow(entry, device, sent, r, forced);
+      this.report(recordAnswers(this.deps.stores, batch, this.deps.clock.now(), this.policy));
     } catch (err) {
-      this.deps.log.error({ err, mac: entry.mac }, 'could not record a NOTIFY result; it will be sent again');
+      this.deps.log.error({ err, count: batch.length }, 'could not record NOTIFY results; those resyncs will be sent again');
     } finally {
-      this.inFlight.delete(entry.mac);
+      for (const a of batch) this.inFlight.delete(a.entry.mac);
+      this.checkIdle();
       this.pump();
     }
   }
 
-  /** Records the result and completes, reschedules or drops the row, in one transaction. */
-  private settleNow(entry: OutboxEntry, device: DeviceRecord, { target, event }: Sent, r: NotifyResult, forced: NotifyOutcome | null): void {
-    const { stores, clock } = this.deps;
-    const now = clock.now();
-    const attempt = entry.attempts + 1;
-    let outcome: NotifyOutcome = forced ?? (r.status >= 200 && r.status < 300 ? 'ok' : RETRYABLE.has(r.status) ? 'retry' : 'answered');
-    if (outcome === 'retry' && attempt >= this.maxAttempts) outcome = 'gave-up';
-    const reason = outcome === 'gave-up' ? `${r.reason} (gave up after ${attempt} attempts)` : r.reason;
-    stores.tx(() => {
-      stores.notifyLog.insert({
-        mac: entry.mac, at: now, event, target,
-        status: r.status, reason, transmissions: r.transmissions, elapsedMs: Math.round(r.elapsedMs),
-        configVersion: device.configVersion, outcome,
-      });
-      if (outcome !== 'retry') {
-        stores.outbox.complete(entry);
-        return;
+  private recordNow(a: Answer): void {
+    this.report(recordAnswers(this.deps.stores, [a], this.deps.clock.now(), this.policy));
+  }
+
+  private report(recorded: readonly Recorded[]): void {
+    for (const r of recorded) {
+      const { entry, device, target, result, outcome, reason, attempt } = r;
+      this.stats_.byOutcome[outcome]++;
+      if (outcome === 'retry' || outcome === 'gave-up' || outcome === 'invalid') {
+        this.deps.log.warn({ mac: entry.mac, target, status: result.status, reason, attempt, outcome }, 'resync NOTIFY not answered');
+      } else {
+        this.deps.log.debug({ mac: entry.mac, target, status: result.status, outcome, ms: Math.round(result.elapsedMs) }, 'resync NOTIFY answered');
       }
-      // Re-queued while in flight: the fresh row is due now and keeps its own attempt count.
-      if (stores.outbox.get(entry.mac)?.queuedAt !== entry.queuedAt) return;
-      const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** entry.attempts);
-      stores.outbox.retryLater(entry.mac, r.status, now + backoff);
-    });
-    this.stats_.byOutcome[outcome]++;
-    if (outcome === 'retry' || outcome === 'gave-up' || outcome === 'invalid') {
-      this.deps.log.warn({ mac: entry.mac, target, status: r.status, reason, attempt, outcome }, 'resync NOTIFY not answered');
-    } else {
-      this.deps.log.debug({ mac: entry.mac, target, status: r.status, outcome, ms: Math.round(r.elapsedMs) }, 'resync NOTIFY answered');
+      this.deps.onResult?.({ mac: entry.mac, vendor: device.vendor, outcome, status: result.status, elapsedMs: result.elapsedMs });
     }
-    this.deps.onResult?.({ mac: entry.mac, vendor: device.vendor, outcome, status: r.status, elapsedMs: r.elapsedMs });
+  }
+
+  private checkIdle(): void {
+    if (this.inFlight.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private schedulePoll(): void {

@@ -57,7 +57,7 @@ export class SyncStatus {
     const last = this.notifyLog.last(d.mac);
     const queued = this.outbox.get(d.mac);
     const fetchedAt = d.lastFetch?.at ?? null;
-    const fetchedAfterNotify = last !== null && fetchedAt !== null && fetchedAt >= last.at;
+    const fetchedAfterNotify = last !== null && fetchedAt !== null && fetchedAt > last.at;
     const answeredOk = last !== null && last.status >= 200 && last.status < 300;
     return {
       configVersion: d.configVersion,

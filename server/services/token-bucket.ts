@@ -2,9 +2,10 @@
  * The resync throttle: `ratePerSecond` tokens a second, at most `burst` saved up. Pure over the
  * time it is given, so tests drive it with a manual clock.
  *
- * The burst is kept tiny (1 % of a second's worth, at least 1): in any one-second window at
+ * The burst is kept small (4 % of a second's worth, at least 1): in any one-second window at
  * most `rate + burst` NOTIFYs start, so 5,000 phones told to resync at 20/s really arrive at
- * 20/s and a building's phones do not all reboot in the same second.
+ * 20/s and a building's phones do not all reboot in the same second. A few tokens of slack
+ * absorb timers that fire late, so the long-run rate stays on the setting.
  */
 export class TokenBucket {
   readonly burst: number;
@@ -13,7 +14,7 @@ export class TokenBucket {
 
   constructor(readonly ratePerSecond: number, now: number, burst?: number) {
     if (!(ratePerSecond > 0 && Number.isFinite(ratePerSecond))) throw new RangeError('ratePerSecond must be > 0');
-    this.burst = burst ?? Math.max(1, Math.floor(ratePerSecond / 100));
+    this.burst = burst ?? Math.max(1, Math.floor(ratePerSecond / 25));
     this.tokens = this.burst;
     this.last = now;
   }

@@ -11,7 +11,10 @@ interface Pending {
   fn: () => void;
 }
 
-export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Lets promise chains and setImmediate work (the dispatcher's batched result writes) run. */
+export const settle = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 export class ManualTimers implements SchedulerTimers {
   private readonly pending = new Map<number, Pending>();

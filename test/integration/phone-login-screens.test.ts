@@ -77,6 +77,9 @@ describe('hot desking from the phone: login and logout screens', () => {
     expect((await device(h, MAC.B)).state).to.equal('unassigned');
     expect((await sessions(h))[0]).to.include({ endReason: 'logout' });
     expect(yealinkLine(await yealinkConfig(h, MAC.B))).to.equal(null);
+    // The PIN travelled in a query string: it must not be in any log line.
+    expect(h.logs.length).to.be.greaterThan(0);
+    expect(JSON.stringify(h.logs)).to.not.include(PIN['200']);
   });
 
   it('Yealink: a wrong PIN shows the attempts left, an unknown extension reads the same, and nothing changes', async () => {

@@ -1,0 +1,112 @@
+/**
+ * Prometheus metrics on a registry of their own (never prom-client's global one), so every
+ * context — and every test app — has its own. Counters the hot path bumps are plain
+ * increments; gauges that cost a query are read only when /metrics is scraped.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Where the scrape-time gauges read from (the stores and guards already in the context). */
+export interface MetricSources {
+  outboxDepth(): number;
+  activeSessions(): number;
+  blockedIps(): number;
+  /** Render cache counters and size (Renderer.cacheStats). */
+  renderCache(): { hits: number; misses: number; entries: number; bytes: number };
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Phone file requests answered, by vendor, file kind and status. */
+  phoneRequests: Counter<'vendor' | 'kind' | 'status'>;
+  phoneDuration: Histogram;
+  /** Seconds spent rendering one phone file (cache misses only). */
+  renderSeconds: Histogram<'vendor'>;
+  /** SIP NOTIFYs sent, by result: the resync dispatcher calls `metrics.notifies.inc({ result })`. */
+  notifies: Counter<'result'>;
+  /** One answered phone request (the phone handler's onResponse hook). */
+  observePhone(vendor: string | null, kind: string | null, status: number, seconds: number): void;
+  /** The exposition text. Process metrics (CPU, memory, GC, event loop lag) start at the first scrape. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  let processMetrics = false;
+
+  const phoneRequests = new Counter({
+    name: 'deskprov_phone_requests_total',
+    help: 'Phone file requests answered, by vendor, file kind and HTTP status',
+    labelNames: ['vendor', 'kind', 'status'] as const,
+    registers: [registry],
+  });
+  const phoneDuration = new Histogram({
+    name: 'deskprov_phone_request_duration_seconds',
+    help: 'Time from request to answer for phone file requests',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const renderSeconds = new Histogram({
+    name: 'deskprov_render_duration_seconds',
+    help: 'Time to render one phone file (render cache misses)',
+    labelNames: ['vendor'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [registry],
+  });
+  const notifies = new Counter({
+    name: 'deskprov_notifies_total',
+    help: 'SIP NOTIFYs (resync) sent, by result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  // Counters owned by the renderer: copied at scrape time (reset + inc keeps them counters).
+  new Counter({
+    name: 'deskprov_render_cache_hits_total',
+    help: 'Phone files served from the render cache',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.renderCache().hits);
+    },
+  });
+  new Counter({
+    name: 'deskprov_render_cache_misses_total',
+    help: 'Phone files that had to be rendered',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.renderCache().misses);
+    },
+  });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  gauge('deskprov_render_cache_entries', 'Rendered files held in the cache', () => sources.renderCache().entries);
+  gauge('deskprov_render_cache_bytes', 'Bytes of rendered files held in the cache', () => sources.renderCache().bytes);
+  gauge('deskprov_outbox_depth', 'Resync NOTIFYs waiting in the outbox', sources.outboxDepth);
+  gauge('deskprov_active_sessions', 'Hot-desk sessions active now', sources.activeSessions);
+  gauge('deskprov_blocked_ips', 'Source IPs blocked for piling up failed phone requests', sources.blockedIps);
+
+  return {
+    registry,
+    phoneRequests,
+    phoneDuration,
+    renderSeconds,
+    notifies,
+    observePhone(vendor, kind, status, seconds) {
+      phoneRequests.inc({ vendor: vendor ?? 'none', kind: kind ?? 'none', status: statusLabel(status) });
+      phoneDuration.observe(seconds);
+    },
+    async scrape() {
+      if (!processMetrics) {
+        processMetrics = true;
+        collectDefaultMetrics({ register: registry, prefix: 'deskprov_' });
+      }
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/** Status labels from a fixed set, so a label never carries arbitrary values. */
+const STATUS_LABELS = new Map<number, string>([200, 201, 304, 400, 401, 403, 404, 405, 413, 414, 429, 500, 503].map((s) => [s, String(s)]));
+function statusLabel(status: number): string {
+  return STATUS_LABELS.get(status) ?? `${Math.floor(status / 100)}xx`;
+}

@@ -1,0 +1,117 @@
+/**
+ * Graceful shutdown of the real process: `node --import tsx server/main.ts` on a temp database
+ * and port. SIGTERM while a phone's upload is half sent: the upload completes with 2xx and is
+ * stored, new connections are refused, and the process exits 0.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TOKEN = 'shutdown-test-admin-token-0123456789';
+const MAC = '0004f2aabb77';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`deskprov exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('deskprov did not come up');
+}
+
+describe('graceful shutdown (real process)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let child: ChildProcess;
+  let port: number;
+  let stderr = '';
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'deskprov-shutdown-'));
+    port = await freePort();
+    const config = join(dir, 'deskprov.json');
+    writeFileSync(config, JSON.stringify({
+      http: { host: '127.0.0.1', port },
+      database: { path: join(dir, 'deskprov.db') },
+      admin: { token: TOKEN },
+      sip: { bindHost: '127.0.0.1', port: 0 },
+      log: { level: 'info' },
+    }));
+    child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.resume();
+    await waitHealthy(port, child);
+  });
+
+  after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes an upload in flight after SIGTERM, refuses new connections and exits 0', async () => {
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/devices`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ mac: MAC, vendor: 'polycom', model: 'VVX450' }),
+    });
+    expect(created.status).to.equal(201);
+
+    const body = Buffer.from('boot log line\n'.repeat(2000));
+    const agent = new http.Agent({ keepAlive: true });
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: `/${MAC}-boot.log`, agent, headers: { 'Content-Length': body.length, 'User-Agent': `FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018 (SN:${MAC}) Type/Application` } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 1000));
+      // The rest goes out well after SIGTERM.
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(body.subarray(1000)), 700);
+      }, 200);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    // Once SIGTERM is in, the listener is closed: a new connection is refused.
+    await new Promise((r) => setTimeout(r, 550));
+    const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+    expect(refused, 'new connection refused while shutting down').to.equal(true);
+
+    const r = await answer;
+    expect(r.status, r.text).to.equal(201);
+    agent.destroy();
+    expect(await exited, stderr).to.equal(0);
+
+    // The upload was stored before the database closed.
+    const db = new Database(join(dir, 'deskprov.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT length(content) AS n FROM device_files WHERE mac = ? AND slot = ?').get(MAC, 'boot.log') as { n: number } | undefined;
+      expect(row?.n).to.equal(body.length);
+    } finally {
+      db.close();
+    }
+  });
+});
