@@ -194,7 +194,8 @@ describe('sip/message parseResponse', () => {
     );
   });
 
-  it('parses in linear time: 8 KB of crafted header costs about 8× 1 KB, not 64×', () => {
+  it('parses in linear time: 8 KB of crafted header costs about 8× 1 KB or less', function () {
+    this.timeout(60_000); // CPU time is measured, but a loaded box still stretches the wall clock
     // Shapes that make naive parsers quadratic: endless Via params, endless folding,
     // thousands of tiny headers, a long line without a colon, a long reason phrase.
     const shapes: Array<(n: number) => string> = [
@@ -210,13 +211,17 @@ describe('sip/message parseResponse', () => {
       const large = Buffer.from(shape(budget));
       expect(large.length).to.be.within(7 * 1024, 8 * 1024);
       const ratio = costRatio(() => parseResponse(small), () => parseResponse(large), { trials: 9, runs: 40 });
-      // Linear work gives ~8; quadratic gives ~64. The bound leaves room for a noisy CI box.
+      // Linear work measures 2–8 here. This catches gross blowups (backtracking regexes, a
+      // re-scan per line); a mild quadratic term hides under fixed costs at 8 KB, hence the
+      // 128 KB test below.
       expect(ratio, `shape ${shapes.indexOf(shape)}`).to.be.below(24);
     }
   });
 
-  it('splits headers in linear time beyond the cap too (128 KB vs 16 KB, used by stream framing)', () => {
-    // Within 8 KB even a quadratic bug stays cheap; at 128 KB it is ~64× instead of ~8×.
+  it('splits headers in linear time beyond the cap too (128 KB vs 16 KB, used by stream framing)', function () {
+    this.timeout(60_000);
+    // Within 8 KB even a quadratic bug stays cheap; at 128 KB quadratic folding measured ~49×
+    // against ~8× for this implementation.
     const shapes: Array<(n: number) => string> = [
       (n) => `X-Fold: a${'\r\n b'.repeat(n / 4)}`,
       (n) => 'a:b\r\n'.repeat(n / 5).slice(0, -2),
