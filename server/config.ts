@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
     autoRegister: z.boolean().default(false),
     timeZone: z.string().default('UTC').refine(isTimeZone, 'unknown IANA time zone'),
     ntpServer: z.string().min(1).default('pool.ntp.org'),
+    /** Bytes of rendered phone files kept in memory (LRU), in MB; see docs/operations.md. */
+    renderCacheMb: z.number().int().min(1).max(4096).default(32),
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),

@@ -103,7 +103,7 @@ export function createContext(o: ContextOptions): Context {
     newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
   });
   const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d));
-  const renderer = new Renderer(catalog, views);
+  const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024);
   const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => log.error({ err }, 'could not record fetches'));
   const guard = new EnumerationGuard(
     {

@@ -62,7 +62,7 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
         expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir: null,
       }, 2);
       if (load.errors > 0) console.warn(`errors: ${load.errors} (${load.errorSamples.join('; ')})`);
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 10_000));
       const row: Row = {
         devices: size,
         files: load.requests,

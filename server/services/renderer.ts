@@ -47,7 +47,7 @@ export class Renderer {
   constructor(
     private readonly catalog: TemplateCatalog,
     private readonly views: DeviceViewBuilder,
-    private readonly maxBytes = 96 * 1024 * 1024,
+    private readonly maxBytes = 32 * 1024 * 1024,
   ) {}
 
   /**
@@ -106,7 +106,11 @@ export class Renderer {
   }
 
   private renderWith(resolved: ResolvedTemplate, view: Record<string, unknown>, configVersion: number | null): RenderedFile {
-    const body = Buffer.from(resolved.compiled.render(view), 'utf8');
+    const text = resolved.compiled.render(view);
+    // An exact-size allocation: Buffer.from() would slice a shared 8 KB pool slab, and one cached
+    // file would keep its whole slab alive (a third more memory than the cache accounts for).
+    const body = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    body.write(text, 'utf8');
     return {
       body,
       etag: etagOf(body),

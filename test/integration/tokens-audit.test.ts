@@ -213,6 +213,7 @@ describe('admin API answers: headers and no internals', () => {
     };
     h.ctx.stores.users.list = boom;
     h.ctx.stores.devices.get = boom;
+    h.ctx.stores.devices.head = boom;
     const api = await h.http.get('/api/v1/users').set('Authorization', h.auth);
     expect(api.status).to.equal(500);
     expect(api.body).to.deep.equal({ error: { code: 'internal', message: 'internal error' } });
