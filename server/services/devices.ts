@@ -48,15 +48,7 @@ export class DeviceService {
   describe(d: DeviceRecord) {
     const { state, guestExtension, session } = this.stateOf(d);
     return {
-      mac: d.mac,
-      vendor: d.vendor,
-      model: d.model,
-      label: d.label,
-      ownerExtension: d.ownerExtension,
-      hotdeskEnabled: d.hotdeskEnabled,
-      locationId: d.locationId,
-      sipContact: d.sipContact,
-      sessionTimeout: d.sessionTimeout,
+      ...pickWrite(d),
       state,
       guestExtension,
       session: session

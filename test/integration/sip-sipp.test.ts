@@ -4,7 +4,7 @@
  * SIPp tests are skipped only on a developer machine without /usr/bin/sipp; in CI they run.
  */
 import { expect } from 'chai';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -12,11 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { SipNotifyClient, type NotifyTarget } from '../../server/sip/client.js';
 import { answer } from '../unit/sip/helpers.js';
+import { startSipp as startUas, type Sipp } from '../helpers/sipp.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/sip');
 const SIPP = '/usr/bin/sipp';
 const OPENSSL = '/usr/bin/openssl';
 
@@ -28,57 +27,14 @@ function requireTool(ctx: Mocha.Context, file: string, pkg: string): void {
   ctx.skip();
 }
 
-interface Sipp {
-  port: number;
-  child: ChildProcess;
-  /** Resolves with SIPp's exit code (0 = scenario passed) once it has finished its calls. */
-  exited: Promise<number | null>;
-}
-
-const running = new Set<ChildProcess>();
+const running = new Set<Sipp>();
 let workDir = '';
 
-/** Is something already bound to `port` (SIPp, once it is up)? Probed by trying to bind it. */
-function portTaken(port: number, transport: 'udp' | 'tcp'): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (transport === 'udp') {
-      const s = dgram.createSocket('udp4');
-      s.once('error', () => resolve(true));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    } else {
-      const s = net.createServer();
-      s.once('error', () => resolve(true));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    }
-  });
-}
-
-/** Starts a SIPp UAS on a random free port and waits until it is listening (retries on conflict). */
+/** A SIPp UAS for one test; killed in afterEach whatever happens. */
 async function startSipp(scenario: string, transport: 'udp' | 'tcp', calls = 1): Promise<Sipp> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    if (await portTaken(port, transport)) continue;
-    const child = spawn(SIPP, [
-      '-sf', path.join(FIXTURES, scenario), '-t', transport === 'udp' ? 'u1' : 't1',
-      '-i', '127.0.0.1', '-p', String(port), '-m', String(calls), '-nostdin', '-timeout', '30s', '-timeout_error',
-    ], { cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'] });
-    running.add(child);
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }));
-    // Readiness: SIPp holds the port once it has bound it. Poll briefly; bail out if it died.
-    for (let i = 0; i < 250 && child.exitCode === null; i++) {
-      if (await portTaken(port, transport)) return { port, child, exited };
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.kill('SIGKILL');
-    await exited;
-    if (attempt === 4) throw new Error(`sipp did not start: ${stderr}`);
-  }
-  throw new Error('no free port for sipp');
+  const sipp = await startUas({ scenario, transport, calls, timeout: '30s' });
+  running.add(sipp);
+  return sipp;
 }
 
 const target = (port: number, transport: NotifyTarget['transport']): NotifyTarget => ({ host: '127.0.0.1', port, transport });
@@ -96,10 +52,12 @@ describe('sip client against real peers', function () {
   });
   afterEach(async () => {
     await client.close();
-    for (const child of running) child.kill('SIGKILL');
+    for (const sipp of running) sipp.kill();
+    running.clear();
   });
   after(() => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const sipp of running) sipp.kill();
+    running.clear();
     rmSync(workDir, { recursive: true, force: true });
   });
 
