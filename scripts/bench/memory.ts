@@ -77,7 +77,6 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
         withinTarget: false,
       };
       row.withinTarget = row.rssMb <= opts.limitMb;
-      if (process.env.MEM_DEBUG) console.log('external MB', (await metric(server.port, 'deskprov_nodejs_external_memory_bytes')) / 2 ** 20);
       rows.push(row);
       console.log(`${size}: RSS ${row.rssMb} MB, heap ${row.heapUsedMb} MB, cache ${row.cacheEntries} files / ${row.cacheMb} MB`);
     } finally {

@@ -1,0 +1,69 @@
+/**
+ * CPU cost of the phone hot path without HTTP: ProvisioningService.handle in-process over a
+ * seeded temp database, measured in CPU time (process.cpuUsage), so it is steadier than wall
+ * time on a shared machine. Use it to compare changes to the hot path; `--cpu-prof` for where.
+ *
+ *   npx tsx scripts/bench/hot-path.ts [--devices 10000] [--rounds 3]
+ *   node --cpu-prof --import tsx scripts/bench/hot-path.ts
+ */
+import { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../db/index.js';
+import { parseConfig } from '../../server/config.js';
+import { createContext } from '../../server/context.js';
+import { systemClock } from '../../server/services/clock.js';
+import { createLogger } from '../../server/log.js';
+import { seedDatabase } from './lib/seed.js';
+import { round, table, writeResult } from './lib/stats.js';
+
+const opts = new Command()
+  .option('--devices <n>', 'devices seeded', (v) => Number(v), 10_000)
+  .option('--rounds <n>', 'cached rounds over every boot sequence', (v) => Number(v), 3)
+  .parse()
+  .opts<{ devices: number; rounds: number }>();
+
+const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-hot-'));
+try {
+  const dbPath = join(dir, 'deskprov.db');
+  const { phones } = seedDatabase(dbPath, opts.devices);
+  const config = parseConfig({ database: { path: dbPath }, log: { level: 'silent' } }, {});
+  const db = openDatabase(dbPath);
+  const ctx = createContext({ config, db, clock: systemClock, log: createLogger('silent'), templateDir: null });
+  const req = (name: string, ua: string) => ({ method: 'GET', name, ip: '127.0.0.1', userAgent: ua, ifNoneMatch: null, authorization: null, tls: null });
+  const measure = (run: () => number) => {
+    const c0 = process.cpuUsage();
+    const n = run();
+    ctx.recorder.flush();
+    const c = process.cpuUsage(c0);
+    const us = (c.user + c.system) / n;
+    return { requests: n, usPerRequest: round(us), perCoreSecond: Math.round(1e6 / us) };
+  };
+  const firstFetch = measure(() => {
+    for (const p of phones) ctx.provisioning.handle(req(p.config, p.ua));
+    return phones.length;
+  });
+  db.prepare('UPDATE devices SET config_version = config_version + 1').run();
+  const rerender = measure(() => {
+    for (const p of phones) ctx.provisioning.handle(req(p.config, p.ua));
+    return phones.length;
+  });
+  const cached = measure(() => {
+    let n = 0;
+    for (let r = 0; r < opts.rounds; r++) for (const p of phones) for (const f of p.boot) (ctx.provisioning.handle(req(f, p.ua)), n++);
+    return n;
+  });
+  const rows = [
+    ['first fetch (cold process, render)', firstFetch],
+    ['render again (warm process, version bumped)', rerender],
+    ['boot sequences from cache (incl. 404 probes)', cached],
+  ] as const;
+  console.log(`ProvisioningService.handle, ${opts.devices.toLocaleString('en-US')} devices, CPU time, no HTTP`);
+  console.log(table(['case', 'requests', 'us CPU / request', 'per core-second'], rows.map(([name, r]) => [name, r.requests, r.usPerRequest, r.perCoreSecond])));
+  const file = writeResult('hot-path', { command: `npx tsx scripts/bench/hot-path.ts ${process.argv.slice(2).join(' ')}`.trim(), devices: opts.devices, firstFetch, rerender, cached });
+  console.log(`\nwrote ${file}`);
+  db.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
