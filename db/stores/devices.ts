@@ -115,6 +115,12 @@ export interface FetchRecord {
   extension: string | null;
 }
 
+/** Devices whose head row is cached at most (about 100 bytes each). */
+const HEAD_CACHE_MAX = 250_000;
+/** Fetch-log rows kept per device, and how many may accumulate before it is trimmed. */
+const FETCH_LOG_KEEP = 200;
+const PRUNE_EVERY = 50;
+
 export class DeviceStore {
   private readonly byMac;
   private readonly headOf;
@@ -132,6 +138,19 @@ export class DeviceStore {
   private readonly fetchLog;
   private readonly fetchPrune;
   private readonly count_;
+
+  /**
+   * The hot path's per-request read, cached. Every write to the devices table goes through this
+   * store and drops the affected entries inside its own (synchronous) transaction, so a request
+   * after the commit always re-reads. Unknown MACs are cached too (scanners ask repeatedly).
+   */
+  private readonly heads = new Map<string, DeviceHead | null>();
+  /** The line each device last fetched, as written (skips rewriting an unchanged one). */
+  private readonly fetchedLine = new Map<string, string>();
+  /** Fetch-log rows written per device since its log was last trimmed. */
+  private readonly sincePrune = new Map<string, number>();
+  /** Called with each MAC whose row changed (other stores cache per-device rows too). */
+  onForget: (mac: string | null) => void = () => {};
 
   constructor(private readonly db: Db) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM devices WHERE mac = ?');
@@ -162,7 +181,7 @@ export class DeviceStore {
     this.fetchLog = db.prepare(`INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version)
       VALUES (@mac, @at, @ip, @userAgent, @model, @firmware, @file, @status, @configVersion)`);
     this.fetchPrune = db.prepare<[string, string]>(`DELETE FROM fetch_log WHERE mac = ? AND id <= coalesce(
-      (SELECT id FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT 1 OFFSET 200), 0)`);
+      (SELECT id FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT 1 OFFSET ${FETCH_LOG_KEEP}), 0)`);
   }
 
   get(mac: string): DeviceRecord | null {
@@ -172,7 +191,21 @@ export class DeviceStore {
 
   /** The lean per-request read (see DeviceHead). */
   head(mac: string): DeviceHead | null {
-    return this.headOf.get(mac) ?? null;
+    const cached = this.heads.get(mac);
+    if (cached !== undefined) return cached;
+    const head = this.headOf.get(mac) ?? null;
+    // Never cache what a transaction may still roll back.
+    if (this.db.inTransaction) return head;
+    if (this.heads.size >= HEAD_CACHE_MAX) this.heads.clear();
+    this.heads.set(mac, head);
+    return head;
+  }
+
+  /** Drop cached rows: one device, or all (`null`). */
+  forget(mac: string | null): void {
+    if (mac === null) this.heads.clear();
+    else this.heads.delete(mac);
+    this.onForget(mac);
   }
 
   count(): number {
@@ -199,25 +232,30 @@ export class DeviceStore {
   }
 
   insert(d: DeviceWrite, now: number): void {
+    this.forget(d.mac);
     this.ins.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
   }
 
   /** Update the editable fields (the caller bumps the config version through ChangeTracker). */
   update(d: DeviceWrite, now: number): void {
+    this.forget(d.mac);
     this.upd.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
   }
 
   delete(mac: string): void {
+    this.forget(mac);
     this.del.run(mac);
   }
 
   bumpVersion(mac: string, now: number): void {
+    this.forget(mac);
     this.bump.run(now, mac);
   }
 
   /** Bump many devices with one statement (sweeps and template saves touch thousands). */
   bumpVersions(macs: readonly string[], now: number): void {
     if (macs.length === 1) return this.bumpVersion(macs[0]!, now);
+    for (const mac of macs) this.forget(mac);
     this.bumpMany.run(now, JSON.stringify(macs));
   }
 
@@ -246,10 +284,26 @@ export class DeviceStore {
       if (f.configVersion !== null) served.set(f.mac, f);
     }
     this.db.transaction(() => {
-      for (const f of records) this.fetchLog.run(f);
+      for (const f of records) {
+        this.fetchLog.run(f);
+        this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
+      }
       for (const f of last.values()) this.fetchSummary.run(f);
-      for (const f of served.values()) this.fetchServed.run(f);
-      for (const mac of last.keys()) this.fetchPrune.run(mac, mac);
+      for (const f of served.values()) {
+        // A phone re-fetching the version it already has changes nothing: keep the cached head.
+        const head = this.heads.get(f.mac);
+        if (head && head.fetchedVersion === f.configVersion && this.fetchedLine.get(f.mac) === `${f.lineUser}/${f.extension}`) continue;
+        this.fetchServed.run(f);
+        this.fetchedLine.set(f.mac, `${f.lineUser}/${f.extension}`);
+        this.forget(f.mac);
+      }
+      // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
+      // every batch blocked the event loop for tens of milliseconds in a boot storm.
+      for (const mac of last.keys()) {
+        if ((this.sincePrune.get(mac) ?? 0) < PRUNE_EVERY) continue;
+        this.fetchPrune.run(mac, mac);
+        this.sincePrune.delete(mac);
+      }
     })();
   }
 

@@ -57,7 +57,9 @@ export class DownloadAuthStore {
   private readonly secretGet;
   private readonly secretPut;
 
-  constructor(db: Db) {
+  private readonly cache = new Map<string, DownloadAuthRecord | null>();
+
+  constructor(private readonly db: Db) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);
@@ -71,18 +73,33 @@ export class DownloadAuthStore {
     this.secretPut = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)');
   }
 
+  /** Cached like DeviceStore.head (read on every phone request); writes drop the entry. */
   get(mac: string): DownloadAuthRecord | null {
+    const cached = this.cache.get(mac);
+    if (cached !== undefined) return cached;
     const r = this.byMac.get(mac);
-    return r ? toRecord(r) : null;
+    const rec = r ? toRecord(r) : null;
+    if (this.db.inTransaction) return rec;
+    if (this.cache.size >= 250_000) this.cache.clear();
+    this.cache.set(mac, rec);
+    return rec;
+  }
+
+  /** Drop cached rows: one device, or all (`null`). Also called when the device row changes. */
+  forget(mac: string | null): void {
+    if (mac === null) this.cache.clear();
+    else this.cache.delete(mac);
   }
 
   /** Creates the row unless one exists (first writer wins); returns the stored row. */
   ensure(mac: Mac, init: { mode: DownloadAuthMode | null; username: string; password: string; credsVersion: number }, now: number): DownloadAuthRecord {
+    this.forget(mac);
     this.ins.run({ mac, ...init, now });
     return this.get(mac)!;
   }
 
   save(r: Omit<DownloadAuthRecord, 'updatedAt' | 'username'>, now: number): void {
+    this.forget(r.mac);
     this.upd.run({ ...r, now });
   }
 

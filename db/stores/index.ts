@@ -30,17 +30,21 @@ export interface Stores {
 }
 
 export function createStores(db: Db): Stores {
+  const devices = new DeviceStore(db);
+  const downloadAuth = new DownloadAuthStore(db);
+  // Deleting a device cascades to its download-auth row: drop that cache entry with it.
+  devices.onForget = (mac) => downloadAuth.forget(mac);
   return {
     db,
     users: new UserStore(db),
     locations: new LocationStore(db),
-    devices: new DeviceStore(db),
+    devices,
     sessions: new SessionStore(db),
     files: new DeviceFileStore(db),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),
-    downloadAuth: new DownloadAuthStore(db),
+    downloadAuth,
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),
     tx: (fn) => db.transaction(fn)(),
