@@ -104,6 +104,12 @@ export function createContext(o: ContextOptions): Context {
   });
   const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d));
   const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024);
+  // A device row that changes (or goes) takes its cached renders with it.
+  const forgetDownloadAuth = stores.devices.onForget;
+  stores.devices.onForget = (mac) => {
+    forgetDownloadAuth(mac);
+    renderer.forget(mac);
+  };
   const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => log.error({ err }, 'could not record fetches'));
   const guard = new EnumerationGuard(
     {

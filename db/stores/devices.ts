@@ -295,7 +295,7 @@ export class DeviceStore {
         if (head && head.fetchedVersion === f.configVersion && this.fetchedLine.get(f.mac) === `${f.lineUser}/${f.extension}`) continue;
         this.fetchServed.run(f);
         this.fetchedLine.set(f.mac, `${f.lineUser}/${f.extension}`);
-        this.forget(f.mac);
+        this.heads.delete(f.mac); // only the head carries fetchedVersion: renders stay valid
       }
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.

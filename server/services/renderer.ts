@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
-import { getVendor } from '../../vendors/registry.js';
+import { getVendor, vendors } from '../../vendors/registry.js';
 import type { DeviceViewBuilder } from './device-view.js';
 import type { TemplateCatalog, ResolvedTemplate } from './template-catalog.js';
 
@@ -32,6 +32,9 @@ export interface RenderStats {
   entries: number;
   bytes: number;
 }
+
+/** Every template name a device file can render with, across vendors. */
+const DEVICE_TEMPLATE_NAMES = [...new Set(vendors.flatMap((v) => v.templates.filter((t) => t.view === 'device').map((t) => t.name)))];
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
@@ -99,6 +102,25 @@ export class Renderer {
   renderUncached(device: DeviceRecord, resolved: ResolvedTemplate): string {
     const view = getVendor(device.vendor)!.buildView(this.views.build(device));
     return resolved.compiled.render(view);
+  }
+
+  /**
+   * Drop a device's renders (or all). Called whenever its row changes: a version number alone is
+   * not enough, since a device deleted and added again starts again at version 1.
+   */
+  forget(mac: string | null): void {
+    if (mac === null) {
+      this.cache.clear();
+      this.bytes = 0;
+      return;
+    }
+    for (const name of DEVICE_TEMPLATE_NAMES) {
+      const key = `${mac}/${name}`;
+      const e = this.cache.get(key);
+      if (!e) continue;
+      this.cache.delete(key);
+      this.bytes -= e.file.body.length;
+    }
   }
 
   cacheStats(): RenderStats {

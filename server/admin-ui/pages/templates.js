@@ -91,8 +91,8 @@ async function renderEditor(ctx, vendor, name, all) {
   const save = act('Save', 'primary', async () => {
     const r = await api('PUT', path, { ...candidate(), query: { comment: comment.value.trim() } });
     ok();
-    toast(`Saved as v${r.version}; ${r.devicesChanged} phone(s) will resync.`);
     await ctx.reload();
+    toast(`Saved as v${r.version}; ${r.devicesChanged} phone(s) will resync.`);
   });
 
   return [
@@ -168,8 +168,8 @@ function historyTable(versions, current, path, editor, ctx) {
           busy(back, null, async () => {
             if (!confirm(`Roll back to version ${v.version}? Phones whose configuration changes will resync.`)) return;
             const r = await api('POST', `${path}/rollback`, { json: { version: v.version } });
-            toast(`Rolled back: now v${r.version}; ${r.devicesChanged} phone(s) will resync.`);
             await ctx.reload();
+            toast(`Rolled back: now v${r.version}; ${r.devicesChanged} phone(s) will resync.`);
           }),
         );
         buttons.push(back);
@@ -191,8 +191,8 @@ function resetButton(path, ctx) {
     busy(b, null, async () => {
       if (!confirm('Go back to the shipped default template? Phones whose configuration changes will resync.')) return;
       await api('DELETE', path);
-      toast('Default restored');
       await ctx.reload();
+      toast('Default restored');
     }),
   );
   return h('div', { class: 'actions' }, b);

@@ -1,0 +1,73 @@
+/**
+ * The phone hot path caches device rows, download-auth rows and rendered bytes. These tests
+ * show a phone never gets a stale answer once a change is acknowledged, whatever changed.
+ */
+import { expect } from 'chai';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+const MAC = '001565aabbcc';
+const UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc';
+
+describe('hot path caches never serve a stale answer', () => {
+  let h: Harness;
+  const fetchCfg = () => h.http.get(`/${MAC}.cfg`).set('User-Agent', UA);
+  const api = (method: 'post' | 'patch' | 'put' | 'delete', path: string, body?: object) =>
+    h.http[method](`/api/v1/${path}`).set('Authorization', h.auth).send(body);
+
+  beforeEach(async () => {
+    h = createHarness();
+    await api('post', 'users', { extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice' }).expect(201);
+    await api('post', 'users', { extension: '1002', displayName: 'Bob', sipPassword: 's3cret-bob' }).expect(201);
+    await api('post', 'devices', { mac: MAC, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+  });
+  afterEach(() => h.destroy());
+
+  it('an owner change is served on the very next fetch, even right after a cached one', async () => {
+    expect((await fetchCfg()).text).to.include('s3cret-alice');
+    expect((await fetchCfg()).text).to.include('s3cret-alice'); // cached now
+    await api('patch', `devices/${MAC}`, { ownerExtension: '1002' }).expect(200);
+    const next = await fetchCfg();
+    expect(next.text).to.include('s3cret-bob').and.not.include('s3cret-alice');
+  });
+
+  it('a device deleted and added again is a new device: unknown in between, then served afresh', async () => {
+    await fetchCfg().expect(200);
+    await api('delete', `devices/${MAC}`).expect(204);
+    await fetchCfg().expect(404);
+    await api('post', 'devices', { mac: MAC, vendor: 'yealink', model: 'T46U' }).expect(201);
+    const again = await fetchCfg().expect(200);
+    expect(again.text).to.not.include('s3cret');
+  });
+
+  it('an unknown MAC that is then added is served at once (the "unknown" answer is not kept)', async () => {
+    const other = '001565000099';
+    const ua = 'Yealink SIP-T46U 108.86.0.90 00:15:65:00:00:99';
+    await h.http.get(`/${other}.cfg`).set('User-Agent', ua).expect(404);
+    await api('post', 'devices', { mac: other, vendor: 'yealink', ownerExtension: '1002' }).expect(201);
+    expect((await h.http.get(`/${other}.cfg`).set('User-Agent', ua).expect(200)).text).to.include('s3cret-bob');
+  });
+
+  it('a change whose transaction rolls back leaves nothing behind in the caches', async () => {
+    const before = (await fetchCfg()).text;
+    const { stores, changes } = h.ctx;
+    expect(() =>
+      stores.tx(() => {
+        changes.changed([MAC as never], 'test');
+        stores.devices.head(MAC); // read inside the transaction: must not be cached
+        throw new Error('abort');
+      }),
+    ).to.throw('abort');
+    expect(stores.devices.head(MAC)?.configVersion).to.equal(stores.devices.get(MAC)?.configVersion);
+    await api('patch', `users/1001`, { sipPassword: 'n3w-secret' }).expect(200);
+    const after = (await fetchCfg()).text;
+    expect(after).to.not.equal(before);
+    expect(after).to.include('n3w-secret');
+  });
+
+  it('switching download auth to enforce applies to the next request', async () => {
+    await fetchCfg().expect(200);
+    h.clock.advance(2 * 3_600_000); // past the new-device grace period
+    await api('put', `devices/${MAC}/download-auth`, { mode: 'enforce' }).expect(200);
+    await fetchCfg().expect(401);
+  });
+});
