@@ -44,7 +44,8 @@ try {
     for (const p of phones) ctx.provisioning.handle(req(p.config, p.ua));
     return phones.length;
   });
-  db.prepare('UPDATE devices SET config_version = config_version + 1').run();
+  // Through the store, as every change does, so its caches see the bump.
+  ctx.stores.tx(() => ctx.stores.devices.bumpVersions(phones.map((p) => p.mac), Date.now()));
   const rerender = measure(() => {
     for (const p of phones) ctx.provisioning.handle(req(p.config, p.ua));
     return phones.length;
