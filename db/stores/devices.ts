@@ -145,8 +145,6 @@ export class DeviceStore {
    * after the commit always re-reads. Unknown MACs are cached too (scanners ask repeatedly).
    */
   private readonly heads = new Map<string, DeviceHead | null>();
-  /** The line each device last fetched, as written (skips rewriting an unchanged one). */
-  private readonly fetchedLine = new Map<string, string>();
   /** Fetch-log rows written per device since its log was last trimmed. */
   private readonly sincePrune = new Map<string, number>();
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
@@ -291,10 +289,10 @@ export class DeviceStore {
       for (const f of last.values()) this.fetchSummary.run(f);
       for (const f of served.values()) {
         // A phone re-fetching the version it already has changes nothing: keep the cached head.
+        // (One config version always renders the same line, so the version alone tells.)
         const head = this.heads.get(f.mac);
-        if (head && head.fetchedVersion === f.configVersion && this.fetchedLine.get(f.mac) === `${f.lineUser}/${f.extension}`) continue;
+        if (head && head.fetchedVersion === f.configVersion) continue;
         this.fetchServed.run(f);
-        this.fetchedLine.set(f.mac, `${f.lineUser}/${f.extension}`);
         this.heads.delete(f.mac); // only the head carries fetchedVersion: renders stay valid
       }
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on

@@ -14,14 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from './lib/load.js';
 import { seedDatabase } from './lib/seed.js';
-import { startDeskprov } from './lib/server.js';
+import { START_NODE_ARGS, startDeskprov } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const opts = new Command()
   .description('RSS and heap of deskprov at 10,000 and 100,000 devices with a full render cache')
   .option('--sizes <list>', 'comma-separated device counts', '10000,100000')
   .option('--limit-mb <n>', 'RSS target to judge against', (v) => Number(v), 250)
-  .option('--node-args <args>', 'extra node flags for deskprov (e.g. "--max-semi-space-size=2")', '')
+  .option('--node-args <args>', 'node flags for deskprov (default: the ones npm start uses)', START_NODE_ARGS.join(' '))
   .parse()
   .opts<{ sizes: string; limitMb: number; nodeArgs: string }>();
 
@@ -90,5 +90,5 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
 console.log(`\ndeskprov memory after every device's files were fetched once (target RSS <= ${opts.limitMb} MB)`);
 console.log(table(['devices', 'files', 'fetch s', 'RSS idle MB', 'RSS MB', 'heap used MB', 'heap total MB', 'cached files', 'cache MB', 'ok'],
   rows.map((r) => [r.devices, r.files, r.fetchSeconds, r.rssIdleMb, r.rssMb, r.heapUsedMb, r.heapTotalMb, r.cacheEntries, r.cacheMb, r.withinTarget ? 'yes' : 'NO'])));
-const file = writeResult(opts.nodeArgs ? 'memory-tuned' : 'memory', { command: `npx tsx scripts/bench/memory.ts ${process.argv.slice(2).join(' ')}`.trim(), nodeArgs: opts.nodeArgs, targetRssMb: opts.limitMb, rows });
+const file = writeResult('memory', { command: `npx tsx scripts/bench/memory.ts ${process.argv.slice(2).join(' ')}`.trim(), nodeArgs: opts.nodeArgs, targetRssMb: opts.limitMb, rows });
 console.log(`\nwrote ${file}`);

@@ -54,6 +54,9 @@ export function rssMbOf(pid: number): number {
   return kb / 1024;
 }
 
+/** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
+export const START_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
+
 export interface StartOptions {
   dir: string;
   dbPath: string;
@@ -76,7 +79,7 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
     ...o.config,
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts', '--config', configPath], {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? START_NODE_ARGS), '--import', 'tsx', 'server/main.ts', '--config', configPath], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...o.env },
