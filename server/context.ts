@@ -88,6 +88,23 @@ export interface Context {
 
 const ms = (d: string) => parseDuration(d) ?? 0;
 
+/** A per-IP failure counter that blocks, logging one fail2ban-friendly security line per block. */
+function blockingGuard(
+  limits: { maxFailures: number; window: string; blockFor: string },
+  clock: Clock,
+  log: Logger,
+  scope: string | null,
+  what: string,
+): EnumerationGuard {
+  const guard = new EnumerationGuard({ maxFailures: limits.maxFailures, windowMs: ms(limits.window), blockForMs: ms(limits.blockFor) }, clock);
+  guard.onBlock = (b) =>
+    log.warn(
+      { event: 'security', kind: 'ip-blocked', ip: b.ip, ...(scope ? { scope } : {}), failures: b.failures, until: new Date(b.until).toISOString() },
+      `deskprov blocked ${b.ip} after ${b.failures} ${what}`,
+    );
+  return guard;
+}
+
 export function createContext(o: ContextOptions): Context {
   const { config, db, clock, log } = o;
   const stores = createStores(db);
@@ -111,33 +128,13 @@ export function createContext(o: ContextOptions): Context {
     renderer.forget(mac);
   };
   const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => log.error({ err }, 'could not record fetches'));
-  const guard = new EnumerationGuard(
-    {
-      maxFailures: config.security.enumeration.maxFailures,
-      windowMs: ms(config.security.enumeration.window),
-      blockForMs: ms(config.security.enumeration.blockFor),
-    },
-    clock,
-  );
-  guard.onBlock = (b) =>
-    log.warn({ event: 'security', kind: 'ip-blocked', ip: b.ip, failures: b.failures, until: new Date(b.until).toISOString() },
-      `deskprov blocked ${b.ip} after ${b.failures} failed phone requests`);
+  const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {
     allowlist: config.security.allowlist,
     requireClientCert: config.http.tls?.requireClientCert ?? false,
   });
   const provisioning = new ProvisioningService({ config, devices: stores.devices, files: stores.files, renderer, recorder, guard, clock, log, access });
-  const adminGuard = new EnumerationGuard(
-    {
-      maxFailures: config.security.adminAuth.maxFailures,
-      windowMs: ms(config.security.adminAuth.window),
-      blockForMs: ms(config.security.adminAuth.blockFor),
-    },
-    clock,
-  );
-  adminGuard.onBlock = (b) =>
-    log.warn({ event: 'security', kind: 'ip-blocked', ip: b.ip, scope: 'admin-api', failures: b.failures, until: new Date(b.until).toISOString() },
-      `deskprov blocked ${b.ip} after ${b.failures} failed admin token attempts`);
+  const adminGuard = blockingGuard(config.security.adminAuth, clock, log, 'admin-api', 'failed admin token attempts');
 
   const pins = new PinGuard(stores.users, clock, { maxAttempts: config.hotdesk.pinMaxAttempts, lockoutMs: ms(config.hotdesk.pinLockout) });
   const hotdesk = new HotdeskService({ stores, changes, clock, audit, config, pins });
