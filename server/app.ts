@@ -42,7 +42,7 @@ export function createApp(ctx: Context): App {
   });
   app.get('/metrics', metricsRoute(ctx.metrics, ctx.config.metrics.token));
 
-  const consoleAuth = new ConsoleAuth(ctx.consoleSessions, ctx.auth, ctx.clock);
+  const consoleAuth = new ConsoleAuth(ctx.consoleSessions, ctx.auth, ctx.clock, ctx.audit);
   app.use('/admin', consoleRouter(consoleAuth, ctx.adminGuard));
 
   const api = express.Router();

@@ -161,7 +161,8 @@ export function createContext(o: ContextOptions): Context {
   const csv = new DeviceCsv(stores, devices);
   const sync = new SyncStatus(stores.notifyLog, stores.outbox, clock, ms(config.sip.staleAfter));
   const auth = new TokenAuthenticator(db, stores.apiTokens, clock);
-  const tokens = new TokenService(stores.apiTokens, stores.tx, audit, clock);
+  const consoleSessions = new ConsoleSessionStore(db);
+  const tokens = new TokenService(stores.apiTokens, stores.tx, audit, clock, (name) => consoleSessions.deleteForActor(name));
   const templates = new TemplateService(stores, catalog, views, changes, clock, audit);
   const metrics = createMetrics({
     outboxDepth: () => stores.outbox.depth(),
@@ -170,7 +171,7 @@ export function createContext(o: ContextOptions): Context {
     renderCache: () => renderer.cacheStats(),
   });
   renderer.onRender = (seconds, vendor) => metrics.renderSeconds.observe({ vendor }, seconds);
-  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions: new ConsoleSessionStore(db), templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
+  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
 }
 
 export interface ResyncWiring {

@@ -40,6 +40,7 @@ export class ConsoleSessionStore {
   private readonly one;
   private readonly del;
   private readonly purge;
+  private readonly byActor;
 
   constructor(db: Db) {
     this.ins = db.prepare(`INSERT INTO console_sessions (id_hash, actor_name, actor_role, csrf_token, created_at, expires_at)
@@ -47,6 +48,7 @@ export class ConsoleSessionStore {
     this.one = db.prepare<[string, number], Row>('SELECT * FROM console_sessions WHERE id_hash = ? AND expires_at > ?');
     this.del = db.prepare('DELETE FROM console_sessions WHERE id_hash = ?');
     this.purge = db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?');
+    this.byActor = db.prepare('DELETE FROM console_sessions WHERE actor_name = ?');
   }
 
   insert(s: ConsoleSession): void {
@@ -61,6 +63,11 @@ export class ConsoleSessionStore {
 
   delete(idHash: string): boolean {
     return this.del.run(idHash).changes === 1;
+  }
+
+  /** Signs out everyone who signed in with the named token (it was rotated or revoked). */
+  deleteForActor(name: string): number {
+    return this.byActor.run(name).changes;
   }
 
   /** Drops every session that expired by `now`; returns how many. */

@@ -9,7 +9,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { ConsoleSession, ConsoleSessionStore } from '../../db/stores/console-sessions.js';
 import { forbidden } from '../errors.js';
 import type { EnumerationGuard } from '../services/enumeration-guard.js';
-import type { Actor } from '../services/audit.js';
+import type { Actor, AuditSink } from '../services/audit.js';
 import type { Clock } from '../services/clock.js';
 import { hashToken, type Authenticator } from '../services/tokens.js';
 
@@ -37,6 +37,7 @@ export class ConsoleAuth {
     private readonly store: ConsoleSessionStore,
     private readonly auth: Authenticator,
     private readonly clock: Clock,
+    private readonly audit: AuditSink,
     private readonly ttlMs = SESSION_TTL_MS,
   ) {}
 
@@ -55,6 +56,7 @@ export class ConsoleAuth {
       expiresAt: now + this.ttlMs,
     };
     this.store.insert(session);
+    this.audit.record({ actor, action: 'console.sign-in', target: 'console' });
     return { id, session };
   }
 
@@ -64,7 +66,10 @@ export class ConsoleAuth {
   }
 
   signOut(id: string | null): void {
-    if (id) this.store.delete(hashToken(id));
+    const session = this.lookup(id);
+    if (!session) return;
+    this.store.delete(session.idHash);
+    this.audit.record({ actor: session.actor, action: 'console.sign-out', target: 'console' });
   }
 
   now(): number {

@@ -26,6 +26,8 @@ export class TokenService {
     private readonly tx: <T>(fn: () => T) => T,
     private readonly audit: AuditSink,
     private readonly clock: Clock,
+    /** Called inside the transaction when a token stops working (console sign-ins made with it end). */
+    private readonly onRetired: (name: string) => void = () => {},
   ) {}
 
   list() {
@@ -51,6 +53,7 @@ export class TokenService {
       if (!before) throw notFound(`token ${name}`);
       const token = newToken();
       this.store.rotate(name, hashToken(token), this.clock.now());
+      this.onRetired(name);
       const info = publicToken(this.store.get(name)!);
       this.audit.record({ actor, action: 'token.rotate', target: `token:${name}`, before: publicToken(before), after: info });
       return { token, info };
@@ -62,6 +65,7 @@ export class TokenService {
       const before = this.store.get(name);
       if (!before) throw notFound(`token ${name}`);
       this.store.delete(name);
+      this.onRetired(name);
       this.audit.record({ actor, action: 'token.revoke', target: `token:${name}`, before: publicToken(before) });
     });
   }

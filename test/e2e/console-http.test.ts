@@ -147,6 +147,22 @@ describe('admin console: sign-in, cookie, CSRF and headers', () => {
     }
   });
 
+  it('rotating or revoking a named token signs out the console sessions made with it', async () => {
+    for (const action of ['rotate', 'revoke'] as const) {
+      const name = `ops-${action}`;
+      const made = await h.http.post('/api/v1/tokens').set('Authorization', h.auth).send({ name, role: 'admin' });
+      expect(made.status, JSON.stringify(made.body)).to.equal(201);
+      const res = await h.http.post('/admin/login').send({ token: made.body.token });
+      const cookie = cookieOf(res).split(';')[0]!;
+      expect((await h.http.get('/api/v1/users').set('Cookie', cookie)).status).to.equal(200);
+      const done = action === 'rotate'
+        ? await h.http.post(`/api/v1/tokens/${name}/rotate`).set('Authorization', h.auth)
+        : await h.http.delete(`/api/v1/tokens/${name}`).set('Authorization', h.auth);
+      expect(done.status).to.be.within(200, 204);
+      expect((await h.http.get('/api/v1/users').set('Cookie', cookie)).status).to.equal(401);
+    }
+  });
+
   it('a session ends after 12 hours', async () => {
     const { cookie } = await signIn();
     h.clock.advance(12 * HOUR - 1000);
@@ -165,6 +181,9 @@ describe('admin console: sign-in, cookie, CSRF and headers', () => {
     expect(String(out.headers['set-cookie'])).to.match(/dp_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await h.http.get('/api/v1/users').set('Cookie', cookie)).status).to.equal(401);
     expect(h.db.prepare('SELECT count(*) AS n FROM console_sessions').get()).to.deep.equal({ n: 0 });
+    const audit = await h.http.get('/api/v1/audit').query({ action: 'console.' }).set('Authorization', h.auth);
+    expect(audit.status).to.equal(200);
+    expect(JSON.stringify(audit.body)).to.include('console.sign-in').and.include('console.sign-out');
   });
 });
 
