@@ -6,8 +6,14 @@ export class DeviceFileStore {
   private readonly put_;
   private readonly append_: (mac: string, slot: string, data: Buffer, cap: number, now: number) => void;
   private readonly del_;
+  /**
+   * Files known not to exist. A Polycom asks for `-phone.cfg`, `-license.cfg` and
+   * `-directory.xml` at every boot and most are never uploaded: remembering the miss keeps
+   * those probes off SQLite. Every write here drops the entries it could make wrong.
+   */
+  private readonly absent = new Set<string>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.get_ = db.prepare<[string, string], { content: Buffer; updated_at: number }>(
       'SELECT content, updated_at FROM device_files WHERE mac = ? AND slot = ?',
     );
@@ -23,19 +29,29 @@ export class DeviceFileStore {
   }
 
   get(mac: string, slot: string): { content: Buffer; updatedAt: number } | null {
+    const key = `${mac}/${slot}`;
+    if (this.absent.has(key)) return null;
     const r = this.get_.get(mac, slot);
-    return r ? { content: r.content, updatedAt: r.updated_at } : null;
+    if (r) return { content: r.content, updatedAt: r.updated_at };
+    if (!this.db.inTransaction) {
+      if (this.absent.size >= 500_000) this.absent.clear();
+      this.absent.add(key);
+    }
+    return null;
   }
 
   put(mac: string, slot: string, content: Buffer, now: number): void {
+    this.absent.delete(`${mac}/${slot}`);
     this.put_.run(mac, slot, content, now);
   }
 
   append(mac: string, slot: string, data: Buffer, capBytes: number, now: number): void {
+    this.absent.delete(`${mac}/${slot}`);
     this.append_(mac, slot, data, capBytes, now);
   }
 
   deleteAll(mac: string): void {
+    // Only misses are remembered, and deleting makes more files missing: nothing to drop.
     this.del_.run(mac);
   }
 }
