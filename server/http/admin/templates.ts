@@ -21,7 +21,7 @@ const rollbackSchema = z
 
 const STATES: readonly DeviceState[] = ['owner', 'guest', 'unassigned'];
 
-/** Template text as the body: any content type except JSON (which the API parses first). */
+/** Template text as the body: every content type except JSON (which the API parses first). */
 const textBody = express.text({ type: () => true, limit: MAX_TEMPLATE_LENGTH + 1024 });
 
 function bodyText(req: Request): string {
