@@ -39,6 +39,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     labelNames: ['vendor', 'kind', 'status'] as const,
     registers: [registry],
   });
+  const phoneChildren = new Map<string, ReturnType<typeof phoneRequests.labels>>();
   const phoneDuration = new Histogram({
     name: 'deskprov_phone_request_duration_seconds',
     help: 'Time from request to answer for phone file requests',
@@ -92,7 +93,14 @@ export function createMetrics(sources: MetricSources): Metrics {
     renderSeconds,
     notifies,
     observePhone(vendor, kind, status, seconds) {
-      phoneRequests.inc({ vendor: vendor ?? 'none', kind: kind ?? 'none', status: statusLabel(status) });
+      // The hot path: label children are looked up once per (vendor, kind, status), not hashed per request.
+      const key = `${vendor}|${kind}|${status}`;
+      let child = phoneChildren.get(key);
+      if (!child) {
+        child = phoneRequests.labels({ vendor: vendor ?? 'none', kind: kind ?? 'none', status: statusLabel(status) });
+        phoneChildren.set(key, child);
+      }
+      child.inc();
       phoneDuration.observe(seconds);
     },
     async scrape() {
