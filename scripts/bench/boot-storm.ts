@@ -13,7 +13,8 @@
  * The client runs on the same 2 cores as the server: the figures are a floor, and ratios to
  * nginx in the same run are the comparable number. Prints tables, writes bench-results/boot-storm.json.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './lib/args.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,23 +26,18 @@ import { startDeskprov, type RunningServer } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 
-const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 const opts = new Command()
   .description('deskprov vs nginx: cached files req/s, a boot storm and uncached first fetches')
-  .option('--devices <n>', 'devices seeded', int, 10_000)
-  .option('--storm <n>', 'phones booting at once', int, 5_000)
-  .option('--duration <s>', 'seconds per req/s run (after 2 s warm-up)', int, 10)
+  .option('--devices <n>', 'devices seeded', positiveInt, 10_000)
+  .option('--storm <n>', 'phones booting at once', positiveInt, 5_000)
+  .option('--duration <s>', 'seconds per req/s run (after 2 s warm-up)', positiveInt, 10)
   .option('--connections <list>', 'comma-separated connection counts', '64,1000')
-  .option('--threads <n>', 'client worker threads', int, 2)
+  .option('--threads <n>', 'client worker threads', positiveInt, 2)
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
   .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; wrk: boolean; keep?: boolean }>();
-const CONNECTIONS = opts.connections.split(',').map((c) => int(c.trim()));
+const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
 const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-storm-'));
 const dbPath = join(dir, 'deskprov.db');

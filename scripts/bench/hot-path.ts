@@ -7,6 +7,7 @@
  *   node --cpu-prof --import tsx scripts/bench/hot-path.ts
  */
 import { Command } from 'commander';
+import { positiveInt } from './lib/args.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { seedDatabase } from './lib/seed.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const opts = new Command()
-  .option('--devices <n>', 'devices seeded', (v) => Number(v), 10_000)
+  .option('--devices <n>', 'devices seeded', positiveInt, 10_000)
   .option('--rounds <n>', 'cached rounds over every boot sequence', (v) => Number(v), 3)
   .parse()
   .opts<{ devices: number; rounds: number }>();

@@ -10,7 +10,8 @@
  * and the busiest 1-second window, which must stay within 5 % of the setting.
  * Prints a table and writes bench-results/mass-resync.json.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveNumber } from './lib/args.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,17 +28,12 @@ import type { NotifyRequest, NotifyResult, SipNotifier } from '../../server/sip/
 import { startSipp } from '../../test/helpers/sipp.js';
 import { percentile, round, table, writeResult } from './lib/stats.js';
 
-const positive = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-};
 const opts = new Command()
   .description('mass resync through the outbox to a SIPp UAS: throughput, throttle accuracy, losses')
-  .option('--devices <n>', 'devices in the unthrottled run', positive, 10_000)
-  .option('--throttled <n>', 'devices in the throttled run', positive, 2_000)
-  .option('--rate <n>', 'maxNotifiesPerSecond of the throttled run', positive, 200)
-  .option('--in-flight <n>', 'NOTIFYs awaiting an answer at once', positive, 64)
+  .option('--devices <n>', 'devices in the unthrottled run', positiveNumber, 10_000)
+  .option('--throttled <n>', 'devices in the throttled run', positiveNumber, 2_000)
+  .option('--rate <n>', 'maxNotifiesPerSecond of the throttled run', positiveNumber, 200)
+  .option('--in-flight <n>', 'NOTIFYs awaiting an answer at once', positiveNumber, 64)
   .parse()
   .opts<{ devices: number; throttled: number; rate: number; inFlight: number }>();
 

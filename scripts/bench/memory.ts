@@ -9,6 +9,7 @@
  * heap, render cache size and entries from its own GET /metrics. Writes bench-results/memory.json.
  */
 import { Command } from 'commander';
+import { positiveNumber } from './lib/args.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { round, table, writeResult } from './lib/stats.js';
 const opts = new Command()
   .description('RSS and heap of deskprov at 10,000 and 100,000 devices with a full render cache')
   .option('--sizes <list>', 'comma-separated device counts', '10000,100000')
-  .option('--limit-mb <n>', 'RSS target to judge against', (v) => Number(v), 250)
+  .option('--limit-mb <n>', 'RSS target to judge against', positiveNumber, 250)
   .option('--node-args <args>', 'node flags for deskprov (default: the ones npm start uses)', START_NODE_ARGS.join(' '))
   .parse()
   .opts<{ sizes: string; limitMb: number; nodeArgs: string }>();

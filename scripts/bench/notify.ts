@@ -8,6 +8,7 @@
  * Latency is the client's elapsedMs: first transmission to final answer, queueing excluded.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInt } from './lib/args.js';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,11 +20,6 @@ import { SipNotifyClient, type NotifyResult } from '../../server/sip/client.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCENARIO = path.join(ROOT, 'test/fixtures/sip/uas_notify_200.xml');
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 const program = new Command()
   .description('NOTIFY/s and latency of the SIP client against a SIPp UAS on 127.0.0.1')
   .option('--count <n>', 'NOTIFYs to send', positiveInt, 10000)
