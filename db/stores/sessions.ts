@@ -33,25 +33,37 @@ const toSession = (r: Row): SessionRecord => ({
   endReason: r.end_reason as EndReason | null,
 });
 
-/** A session with what the hot-desk state machine needs of its device (null when the device is gone). */
-export interface SessionWithDevice extends SessionRecord {
+/**
+ * An active session as the sweep reads it: what the hot-desk state machine needs of the
+ * session and of its device (null when the device is gone). Only active sessions are read, so
+ * there is no end time or reason.
+ */
+export interface SessionWithDevice {
+  id: number;
+  mac: Mac;
+  extension: string;
+  startedAt: number;
+  endsAt: number | null;
   device: { ownerExtension: string | null; hotdeskEnabled: boolean } | null;
 }
 
-interface JoinedRow extends Row {
-  d_mac: string | null;
-  d_owner: string | null;
-  d_hotdesk: number | null;
-}
+/** The sweep reads rows as arrays in this column order (better-sqlite3 builds named rows much slower). */
+type SweepRow = [id: number, mac: string, extension: string, startedAt: number, endsAt: number | null, owner: string | null, hotdesk: number | null];
 
-const toJoined = (r: JoinedRow): SessionWithDevice => ({
-  ...toSession(r),
-  device: r.d_mac === null ? null : { ownerExtension: r.d_owner, hotdeskEnabled: r.d_hotdesk === 1 },
+const toSweep = (r: SweepRow): SessionWithDevice => ({
+  id: r[0],
+  mac: r[1] as Mac,
+  extension: r[2],
+  startedAt: r[3],
+  endsAt: r[4],
+  // devices.hotdesk_enabled is NOT NULL, so null here means the LEFT JOIN found no device.
+  device: r[6] === null ? null : { ownerExtension: r[5], hotdeskEnabled: r[6] === 1 },
 });
 
-const JOINED = `SELECT s.id, s.mac, s.extension, s.started_at, s.ends_at, s.ended_at, s.end_reason,
-  d.mac AS d_mac, d.owner_extension AS d_owner, d.hotdesk_enabled AS d_hotdesk
-  FROM sessions s LEFT JOIN devices d ON d.mac = s.mac`;
+// The sweep's reads: only the columns it uses (it reads 100,000 rows in one big sweep).
+const SWEEP_COLUMNS = 's.id, s.mac, s.extension, s.started_at, s.ends_at, d.owner_extension, d.hotdesk_enabled';
+const WITH_DEVICE = 'LEFT JOIN devices d ON d.mac = s.mac';
+const ACTIVE_BY_END = 'SELECT id, mac, extension, started_at, ends_at FROM sessions INDEXED BY sessions_active_by_end WHERE ended_at IS NULL';
 
 export interface SessionFilter {
   active?: boolean;
@@ -81,17 +93,24 @@ export class SessionStore {
       'SELECT * FROM sessions WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at LIMIT ?',
     );
     this.activeCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
-    // Sessions a daily logout at `cut` ends: started before it and not timed out by then.
-    this.startedBefore = db.prepare<[number, number, number], JoinedRow>(
-      `${JOINED} WHERE s.ended_at IS NULL AND s.started_at < ? AND (s.ends_at IS NULL OR s.ends_at > ?)
-       ORDER BY s.started_at LIMIT ?`,
-    );
-    this.endMany = db.prepare<[number, string, string], { id: number }>(
+    // Sessions a daily logout at `cut` ends: started before it and not timed out by then, read
+    // through the index of active sessions by end (its two ranges: no timeout, and ending after
+    // `cut`). Left to itself the planner took sessions_history, which holds every session ever
+    // started: each batch then walked past all the ended ones (100-460 ms a batch with 500,000).
+    this.startedBefore = db.prepare<[{ cut: number; limit: number }], SweepRow>(
+      `SELECT ${SWEEP_COLUMNS} FROM (
+         ${ACTIVE_BY_END} AND ends_at IS NULL AND started_at < @cut
+         UNION ALL
+         ${ACTIVE_BY_END} AND ends_at > @cut AND started_at < @cut
+       ) s ${WITH_DEVICE} LIMIT @limit`,
+    ).raw(true);
+    this.endMany = db.prepare<[number, string, string], number>(
       `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id IN (SELECT value FROM json_each(?)) AND ended_at IS NULL RETURNING id`,
-    );
-    this.expiredJoined = db.prepare<[number, number], JoinedRow>(
-      `${JOINED} WHERE s.ended_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at <= ? ORDER BY s.ends_at LIMIT ?`,
-    );
+    ).pluck();
+    this.expiredJoined = db.prepare<[number, number], SweepRow>(
+      `SELECT ${SWEEP_COLUMNS} FROM sessions s ${WITH_DEVICE}
+       WHERE s.ended_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at <= ? ORDER BY s.ends_at LIMIT ?`,
+    ).raw(true);
   }
 
   activeOn(mac: string): SessionRecord | null {
@@ -113,9 +132,9 @@ export class SessionStore {
   }
 
   /** Ends many active sessions with one reason; returns the ids that were still active (and now ended). */
-  finishMany(ids: readonly number[], endedAt: number, reason: EndReason): Set<number> {
-    if (ids.length === 0) return new Set();
-    return new Set(this.endMany.all(endedAt, reason, JSON.stringify(ids)).map((r) => r.id));
+  finishMany(ids: readonly number[], endedAt: number, reason: EndReason): number[] {
+    if (ids.length === 0) return [];
+    return this.endMany.all(endedAt, reason, JSON.stringify(ids));
   }
 
   expiredBy(now: number, limit: number): SessionRecord[] {
@@ -124,12 +143,12 @@ export class SessionStore {
 
   /** Active sessions started before `cut` that had not timed out by then (daily logout), with their device. */
   activeStartedBefore(cut: number, limit: number): SessionWithDevice[] {
-    return this.startedBefore.all(cut, cut, limit).map(toJoined);
+    return this.startedBefore.all({ cut, limit }).map(toSweep);
   }
 
   /** Like `expiredBy`, with each session's device (one query per sweep batch). */
   expiredWithDevice(now: number, limit: number): SessionWithDevice[] {
-    return this.expiredJoined.all(now, limit).map(toJoined);
+    return this.expiredJoined.all(now, limit).map(toSweep);
   }
 
   countActive(): number {

@@ -104,14 +104,23 @@ export function ownerChangeEvent(from: string | null, to: string | null): Device
 const noop = (s: DeviceSnapshot): TransitionResult => ({ ok: true, next: s, effects: [] });
 const reject = (reason: RejectReason): TransitionResult => ({ ok: false, reason });
 
-/** What the rendered config depends on; a change here means rerender + notify. */
-function renderKey(s: DeviceSnapshot): string {
-  return JSON.stringify([stateOf(s), lineOf(s), s.hotdeskEnabled, s.guest?.endsAt ?? null]);
+/** A session end as it affects the render: a non-finite time counts as none (as JSON would write it). */
+const renderedEnd = (s: DeviceSnapshot): number | null => {
+  const endsAt = s.guest?.endsAt ?? null;
+  return endsAt !== null && Number.isFinite(endsAt) ? endsAt : null;
+};
+
+/**
+ * Whether two snapshots render the same config: same state, line, hot-desk flag and session end.
+ * Compared field by field, not through a serialised key: the sweep runs this 100,000 times.
+ */
+function sameRender(a: DeviceSnapshot, b: DeviceSnapshot): boolean {
+  return stateOf(a) === stateOf(b) && lineOf(a) === lineOf(b) && a.hotdeskEnabled === b.hotdeskEnabled && renderedEnd(a) === renderedEnd(b);
 }
 
 /** The result of a real change: session effects first, then rerender+notify if the config changes, then audit. */
 function change(prev: DeviceSnapshot, next: DeviceSnapshot, action: string, sessionEffects: Effect[] = []): TransitionResult {
-  const render: Effect[] = renderKey(prev) === renderKey(next) ? [] : [{ type: 'rerender' }, { type: 'notify' }];
+  const render: Effect[] = sameRender(prev, next) ? [] : [{ type: 'rerender' }, { type: 'notify' }];
   return { ok: true, next, effects: [...sessionEffects, ...render, { type: 'audit', action }] };
 }
 

@@ -25,8 +25,13 @@ export function startJobs(ctx: Context, hotdesk: HotdeskService): StopJobs {
   const run = async (why: string): Promise<number> => {
     try {
       const started = Date.now();
-      const ended = await hotdesk.sweep(clock.now());
-      if (ended > 0) log.info({ job: 'hotdesk-sweep', why, ended, ms: Date.now() - started }, `hot-desk sweep ended ${ended} session(s)`);
+      const { ended, batches, longestBatchMs } = await hotdesk.sweepReport(clock.now());
+      if (ended > 0) {
+        log.info(
+          { job: 'hotdesk-sweep', why, ended, ms: Date.now() - started, batches, longestBatchMs: Math.round(longestBatchMs) },
+          `hot-desk sweep ended ${ended} session(s)`,
+        );
+      }
       return ended;
     } catch (err) {
       log.error({ err, job: 'hotdesk-sweep', why }, 'hot-desk sweep failed');

@@ -24,6 +24,14 @@ export interface SweepDeps {
   config: Config;
 }
 
+/** What one sweep did: sessions ended, transactions run and the longest one (wall ms). */
+export interface SweepReport {
+  ended: number;
+  batches: number;
+  /** The event loop is blocked for one batch at a time: this is the longest such pause. */
+  longestBatchMs: number;
+}
+
 export class HotdeskSweep {
   constructor(private readonly d: SweepDeps) {}
 
@@ -35,11 +43,16 @@ export class HotdeskSweep {
    * is still active. Returns how many sessions it ended.
    */
   async sweep(now: number): Promise<number> {
-    let ended = 0;
+    return (await this.run(now)).ended;
+  }
+
+  /** `sweep`, reporting its batches too. */
+  async run(now: number): Promise<SweepReport> {
+    const report: SweepReport = { ended: 0, batches: 0, longestBatchMs: 0 };
     const cut = this.lastDailyLogout(now);
-    if (cut !== null) ended += await this.drain((n) => this.d.stores.sessions.activeStartedBefore(cut, n), { type: 'daily-logout' }, 'daily', now);
-    ended += await this.drain((n) => this.d.stores.sessions.expiredWithDevice(now, n), { type: 'expire', now }, 'timeout', now);
-    return ended;
+    if (cut !== null) await this.drain((n) => this.d.stores.sessions.activeStartedBefore(cut, n), { type: 'daily-logout' }, 'daily', now, report);
+    await this.drain((n) => this.d.stores.sessions.expiredWithDevice(now, n), { type: 'expire', now }, 'timeout', now, report);
+    return report;
   }
 
   /** The latest daily-logout instant at or before `now`, or null when there is none configured. */
@@ -52,15 +65,24 @@ export class HotdeskSweep {
     return last <= now ? last : null;
   }
 
-  private async drain(batchOf: (limit: number) => SessionWithDevice[], event: DeviceEvent, reason: EndReason, now: number): Promise<number> {
-    let total = 0;
+  private async drain(
+    batchOf: (limit: number) => SessionWithDevice[],
+    event: DeviceEvent,
+    reason: EndReason,
+    now: number,
+    report: SweepReport,
+  ): Promise<void> {
     for (;;) {
+      // Wall time of the transaction (not the injected clock): how long phones wait on it.
+      const started = performance.now();
       const { found, ended } = this.d.stores.tx(() => {
         const batch = batchOf(SWEEP_BATCH);
         return { found: batch.length, ended: this.endBatch(batch, event, reason, now) };
       });
-      total += ended;
-      if (found < SWEEP_BATCH || ended === 0) return total;
+      report.longestBatchMs = Math.max(report.longestBatchMs, performance.now() - started);
+      report.batches++;
+      report.ended += ended;
+      if (found < SWEEP_BATCH || ended === 0) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
@@ -73,7 +95,8 @@ export class HotdeskSweep {
    */
   private endBatch(batch: readonly SessionWithDevice[], event: DeviceEvent, reason: EndReason, now: number): number {
     const ending: number[] = [];
-    const render = new Map<number, Mac>();
+    const renderIds: number[] = [];
+    const renderMacs: Mac[] = [];
     for (const session of batch) {
       const { device } = session;
       if (!device) {
@@ -88,13 +111,21 @@ export class HotdeskSweep {
       const result = transition(snapshot, event);
       if (!result.ok || !result.effects.some((e) => e.type === 'end-session' && e.reason === reason)) continue;
       ending.push(session.id);
-      if (result.effects.some((e) => e.type === 'rerender' || e.type === 'notify')) render.set(session.id, session.mac);
+      if (result.effects.some((e) => e.type === 'rerender' || e.type === 'notify')) {
+        renderIds.push(session.id);
+        renderMacs.push(session.mac);
+      }
     }
     const ended = this.d.stores.sessions.finishMany(ending, now, reason);
-    const macs: Mac[] = [];
-    for (const [id, mac] of render) if (ended.has(id)) macs.push(mac);
+    // Inside this transaction every session just read is still active, so normally all end; only
+    // when some did not (another writer got there first) is the list filtered.
+    let macs = renderMacs;
+    if (ended.length !== ending.length) {
+      const still = new Set(ended);
+      macs = renderMacs.filter((_, i) => still.has(renderIds[i]!));
+    }
     this.d.changes.changed(macs, `hotdesk.sweep.${reason}`);
-    if (ended.size > 0) this.d.audit.record({ actor: SYSTEM, action: `hotdesk.sweep.${reason}`, target: 'sessions', after: { ended: ended.size, reason } });
-    return ended.size;
+    if (ended.length > 0) this.d.audit.record({ actor: SYSTEM, action: `hotdesk.sweep.${reason}`, target: 'sessions', after: { ended: ended.length, reason } });
+    return ended.length;
   }
 }
