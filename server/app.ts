@@ -38,7 +38,8 @@ export function createApp(ctx: Context): App {
 
   app.get('/healthz', (_req, res) => {
     ctx.stores.db.prepare('SELECT 1').get();
-    res.json({ status: 'ok' });
+    // prerender.pending: devices whose files wait to be pre-rendered (0 once the catch-up is done).
+    res.json({ status: 'ok', prerender: { running: ctx.prerender.running, pending: ctx.prerender.pending() } });
   });
   app.get('/metrics', metricsRoute(ctx.metrics, ctx.config.metrics.token));
 

@@ -32,6 +32,16 @@ export const configSchema = z.strictObject({
     port: port.default(8080),
     /** listen(2) backlog: Node's default 511 overflows in a boot storm; see README. */
     backlog: z.number().int().min(1).max(65535).default(4096),
+    /**
+     * Handles accepting on the listening socket: Node 20 accepts one connection per handle per
+     * event-loop turn, so a burst of new connections queues behind busy turns (server/http/acceptors.ts).
+     */
+    acceptors: z.number().int().min(1).max(1024).default(64),
+    /**
+     * Extra processes answering phone file requests on the same socket (server/cluster/), for
+     * machines with more cores than one: 0 keeps everything in one process.
+     */
+    phoneWorkers: z.number().int().min(0).max(64).default(0),
     /** Upper bound of a phone upload (Polycom PUT) body. */
     maxUploadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /** Per-device cap of appended Polycom logs; oldest bytes are dropped. */
@@ -66,6 +76,8 @@ export const configSchema = z.strictObject({
     ntpServer: z.string().min(1).default('pool.ntp.org'),
     /** Bytes of rendered phone files kept in memory (LRU), in MB; see docs/operations.md. */
     renderCacheMb: z.number().int().min(1).max(4096).default(32),
+    /** Render device files ahead of fetches (start-up catch-up, after changes); see docs/operations.md. */
+    prerender: z.boolean().default(true),
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),

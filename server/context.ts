@@ -23,6 +23,9 @@ import { FetchRecorder } from './services/fetch-recorder.js';
 import { LocationService } from './services/locations.js';
 import { ProvisioningService } from './services/provisioning.js';
 import { Renderer } from './services/renderer.js';
+import { PreRenderer } from './services/prerender.js';
+import { RenderStamp } from './services/render-stamp.js';
+import { StoredRenders } from './services/stored-renders.js';
 import { TemplateCatalog } from './services/template-catalog.js';
 import { TemplateService } from './services/templates.js';
 import type { Authenticator } from './services/tokens.js';
@@ -53,6 +56,10 @@ export interface Context {
   catalog: TemplateCatalog;
   views: DeviceViewBuilder;
   renderer: Renderer;
+  /** Rendered device files kept in SQLite (write-behind); flushed on shutdown. */
+  storedRenders: StoredRenders;
+  /** Renders device files ahead of fetches; main.ts starts it (`provisioning.prerender`). */
+  prerender: PreRenderer;
   recorder: FetchRecorder;
   guard: EnumerationGuard;
   provisioning: ProvisioningService;
@@ -120,7 +127,16 @@ export function createContext(o: ContextOptions): Context {
     newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
   });
   const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d));
-  const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024);
+  const storedRenders = new StoredRenders(stores.renderedFiles, 250, 256, (err) => log.error({ err }, 'could not store rendered files'));
+  const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024, {
+    stored: storedRenders,
+    stamp: new RenderStamp(views, config.provisioning.timeZone),
+    now: () => clock.now(),
+  });
+  const prerender = new PreRenderer(
+    { devices: stores.devices, rendered: stores.renderedFiles, renderer, stored: storedRenders, changes, catalog, log },
+    { enabled: config.provisioning.prerender },
+  );
   // A device row that changes (or goes) takes its cached renders with it.
   const forgetDownloadAuth = stores.devices.onForget;
   stores.devices.onForget = (mac) => {
@@ -169,9 +185,10 @@ export function createContext(o: ContextOptions): Context {
     activeSessions: () => stores.sessions.countActive(),
     blockedIps: () => guard.list().length,
     renderCache: () => renderer.cacheStats(),
+    prerenderPending: () => prerender.pending(),
   });
   renderer.onRender = (seconds, vendor) => metrics.renderSeconds.observe({ vendor }, seconds);
-  return { config, clock, log, stores, changes, catalog, views, renderer, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
+  return { config, clock, log, stores, changes, catalog, views, renderer, storedRenders, prerender, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
 }
 
 export interface ResyncWiring {

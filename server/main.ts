@@ -3,9 +3,13 @@
  *   npm start -- --config deskprov.json
  */
 import { createServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { Command } from 'commander';
 import { openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
+import { addAcceptors } from './http/acceptors.js';
+import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
+import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createContext, createResyncDispatcher } from './context.js';
@@ -76,7 +80,24 @@ function startSip(): void {
 startSip();
 
 const app = createApp(ctx);
-const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
+// Stored renders for every device, in slices between phone requests (provisioning.prerender).
+ctx.prerender.start();
+const newHttpServer = () => createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
+const server = newHttpServer();
+/** Every server object accepting connections (the extra acceptors too), for shutdown. */
+const servers: Array<ReturnType<typeof newHttpServer> | HttpsServer> = [server];
+
+/** Extra handles on a listening socket so a connection burst is accepted quickly (see acceptors.ts). */
+function fanOut<S extends (typeof servers)[number]>(s: S, create: () => S, what: string): void {
+  addAcceptors<S>(s, { count: config.http.acceptors, backlog: config.http.backlog, create }).then(
+    (extra) => {
+      if (stopping) return void extra.forEach((e) => e.close());
+      servers.push(...extra);
+      if (extra.length) log.debug({ listener: what, acceptors: extra.length + 1 }, 'accepting on extra handles');
+    },
+    (err: Error) => log.warn({ listener: what, err: err.message }, 'could not add accept handles; accepting on one'),
+  );
+}
 
 server.on('error', (err) => {
   log.fatal({ err }, 'HTTP server error');
@@ -85,14 +106,44 @@ server.on('error', (err) => {
 // An explicit backlog: Node's default 511 drops SYNs when thousands of phones boot at once.
 server.listen({ host: config.http.host, port: config.http.port, backlog: config.http.backlog }, () => {
   log.info({ http: `${config.http.host}:${config.http.port}`, db: config.database.path, baseUrl: config.provisioning.baseUrl }, 'deskprov listening');
+  fanOut(server, newHttpServer, 'http');
+  if (config.http.phoneWorkers > 0) startPhoneWorkers();
 });
+
+// Phone workers (http.phoneWorkers): more processes accepting phones on the same socket; what
+// they cannot answer comes back here through the internal listener.
+let internal: InternalListener | null = null;
+let workers: PhoneWorkers | null = null;
+function startPhoneWorkers(): void {
+  startInternalListener((req, res) => {
+    ctx.metrics.workerPassed.inc();
+    app.listener(req, res);
+  }).then(
+    (l) => {
+      if (stopping) return void l.close();
+      internal = l;
+      workers = new PhoneWorkers({
+        count: config.http.phoneWorkers,
+        acceptors: config.http.acceptors,
+        server,
+        internalSocket: l.path,
+        ctx,
+        onServed: (n) => ctx.metrics.workerRequests.inc(n),
+      });
+      ctx.guard.onChange = () => workers?.broadcastBlocks();
+      workers.start();
+    },
+    (err: Error) => log.error({ err: err.message }, 'could not open the internal socket: phone workers not started'),
+  );
+}
 
 // HTTPS (and mutual TLS for phones) beside plain HTTP, when http.tls is configured.
 const tlsConfig = config.http.tls;
-let tlsServer: ReturnType<typeof createTlsServer> | null = null;
 if (tlsConfig) {
+  let tlsServer: HttpsServer;
   try {
     tlsServer = createTlsServer(tlsConfig, app.listener);
+    servers.push(tlsServer);
   } catch (err) {
     process.stderr.write(`deskprov: ${(err as Error).message}\n`);
     process.exit(2);
@@ -104,6 +155,7 @@ if (tlsConfig) {
   const tlsHost = tlsConfig.host ?? config.http.host;
   tlsServer.listen({ host: tlsHost, port: tlsConfig.port, backlog: config.http.backlog }, () => {
     log.info({ https: `${tlsHost}:${tlsConfig.port}`, mutualTls: tlsConfig.clientCa.length > 0, requireClientCert: tlsConfig.requireClientCert }, 'deskprov listening (TLS)');
+    fanOut(tlsServer, () => createTlsServer(tlsConfig, app.listener), 'https');
   });
 }
 
@@ -121,18 +173,19 @@ function shutdown(signal: string): void {
   if (sipRetry !== null) clearTimeout(sipRetry);
   // NOTIFYs in flight get 3 s to be answered and recorded; unsent ones stay in the outbox.
   const sipStopped = resync.stop(3000).then(() => sipClient.close());
+  // Workers stop accepting and finish what they hold (their fetch records arrive before they
+  // exit); the internal listener stays open until then for the requests they pass on.
+  const workersStopped = (workers?.stop(9000) ?? Promise.resolve()).then(() => internal?.close());
   // Stop listening; requests in flight (a phone's upload, an admin import) run to the end.
-  const listenersClosed = Promise.all([server, tlsServer].map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))));
+  const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   // A keep-alive connection busy at close() turns idle once its answer is out: close it then.
-  const sweep = setInterval(() => {
-    server.closeIdleConnections();
-    tlsServer?.closeIdleConnections();
-  }, 100);
+  const closeIdle = () => servers.forEach((s) => s.closeIdleConnections());
+  const sweep = setInterval(closeIdle, 100);
   sweep.unref();
-  server.closeIdleConnections();
-  tlsServer?.closeIdleConnections();
-  void Promise.all([listenersClosed, sipStopped.catch(() => undefined)]).finally(() => {
+  closeIdle();
+  void Promise.all([listenersClosed, workersStopped, sipStopped.catch(() => undefined)]).finally(() => {
     clearInterval(sweep);
+    ctx.prerender.stop(); // writes the renders still buffered
     ctx.recorder.flush();
     db.close();
     log.info('stopped');

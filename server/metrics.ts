@@ -11,7 +11,9 @@ export interface MetricSources {
   activeSessions(): number;
   blockedIps(): number;
   /** Render cache counters and size (Renderer.cacheStats). */
-  renderCache(): { hits: number; misses: number; entries: number; bytes: number };
+  renderCache(): { hits: number; misses: number; stored?: number; entries: number; bytes: number };
+  /** Devices the pre-renderer has still to render or check (PreRenderer.pending). */
+  prerenderPending?(): number;
 }
 
 export interface Metrics {
@@ -23,6 +25,10 @@ export interface Metrics {
   renderSeconds: Histogram<'vendor'>;
   /** SIP NOTIFYs sent, by result: the resync dispatcher calls `metrics.notifies.inc({ result })`. */
   notifies: Counter<'result'>;
+  /** Phone requests answered by phone workers (already counted in phoneRequests too). */
+  workerRequests: Counter;
+  /** Requests phone workers passed on to the primary (admin API, uploads, files not rendered yet). */
+  workerPassed: Counter;
   /** One answered phone request (the phone handler's onResponse hook). */
   observePhone(vendor: string | null, kind: string | null, status: number, seconds: number): void;
   /** The exposition text. Process metrics (CPU, memory, GC, event loop lag) start at the first scrape. */
@@ -59,6 +65,16 @@ export function createMetrics(sources: MetricSources): Metrics {
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const workerRequests = new Counter({
+    name: 'deskprov_phone_worker_requests_total',
+    help: 'Phone requests answered by phone workers (http.phoneWorkers); included in deskprov_phone_requests_total',
+    registers: [registry],
+  });
+  const workerPassed = new Counter({
+    name: 'deskprov_phone_worker_passed_total',
+    help: 'Requests phone workers passed on to the primary process (admin API, uploads, files not rendered yet)',
+    registers: [registry],
+  });
   // Counters owned by the renderer: copied at scrape time (reset + inc keeps them counters).
   new Counter({
     name: 'deskprov_render_cache_hits_total',
@@ -78,10 +94,20 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.inc(sources.renderCache().misses);
     },
   });
+  new Counter({
+    name: 'deskprov_render_stored_hits_total',
+    help: 'Phone files served from a stored render (rendered earlier or by another process run)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.renderCache().stored ?? 0);
+    },
+  });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   gauge('deskprov_render_cache_entries', 'Rendered files held in the cache', () => sources.renderCache().entries);
   gauge('deskprov_render_cache_bytes', 'Bytes of rendered files held in the cache', () => sources.renderCache().bytes);
+  gauge('deskprov_prerender_pending', 'Devices whose files wait to be pre-rendered or checked', () => sources.prerenderPending?.() ?? 0);
   gauge('deskprov_outbox_depth', 'Resync NOTIFYs waiting in the outbox', sources.outboxDepth);
   gauge('deskprov_active_sessions', 'Hot-desk sessions active now', sources.activeSessions);
   gauge('deskprov_blocked_ips', 'Source IPs blocked for piling up failed phone requests', sources.blockedIps);
@@ -92,6 +118,8 @@ export function createMetrics(sources: MetricSources): Metrics {
     phoneDuration,
     renderSeconds,
     notifies,
+    workerRequests,
+    workerPassed,
     observePhone(vendor, kind, status, seconds) {
       // The hot path: label children are looked up once per (vendor, kind, status), not hashed per request.
       const key = `${vendor}|${kind}|${status}`;

@@ -12,6 +12,8 @@ export class DeviceFileStore {
    * those probes off SQLite. Every write here drops the entries it could make wrong.
    */
   private readonly absent = new Set<string>();
+  /** Off in a phone worker: another process stores uploads (see DeviceStore.caching). */
+  caching = true;
 
   constructor(private readonly db: Db) {
     this.get_ = db.prepare<[string, string], { content: Buffer; updated_at: number }>(
@@ -33,7 +35,7 @@ export class DeviceFileStore {
     if (this.absent.has(key)) return null;
     const r = this.get_.get(mac, slot);
     if (r) return { content: r.content, updatedAt: r.updated_at };
-    if (!this.db.inTransaction) {
+    if (this.caching && !this.db.inTransaction) {
       if (this.absent.size >= 500_000) this.absent.clear();
       this.absent.add(key);
     }

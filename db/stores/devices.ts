@@ -147,6 +147,11 @@ export class DeviceStore {
   private readonly heads = new Map<string, DeviceHead | null>();
   /** Fetch-log rows written per device since its log was last trimmed. */
   private readonly sincePrune = new Map<string, number>();
+  /**
+   * Off in a phone worker (server/cluster/): another process writes this database, so every
+   * read goes to SQLite and nothing here can turn stale.
+   */
+  caching = true;
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
@@ -189,6 +194,7 @@ export class DeviceStore {
 
   /** The lean per-request read (see DeviceHead). */
   head(mac: string): DeviceHead | null {
+    if (!this.caching) return this.headOf.get(mac) ?? null;
     const cached = this.heads.get(mac);
     if (cached !== undefined) return cached;
     const head = this.headOf.get(mac) ?? null;

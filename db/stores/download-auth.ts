@@ -58,6 +58,8 @@ export class DownloadAuthStore {
   private readonly secretPut;
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
+  /** Off in a phone worker: another process writes these rows (see DeviceStore.caching). */
+  caching = true;
 
   constructor(private readonly db: Db) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
@@ -75,6 +77,10 @@ export class DownloadAuthStore {
 
   /** Cached like DeviceStore.head (read on every phone request); writes drop the entry. */
   get(mac: string): DownloadAuthRecord | null {
+    if (!this.caching) {
+      const row = this.byMac.get(mac);
+      return row ? toRecord(row) : null;
+    }
     const cached = this.cache.get(mac);
     if (cached !== undefined) return cached;
     const r = this.byMac.get(mac);

@@ -7,6 +7,7 @@ import { DeviceStore } from './devices.js';
 import { LocationStore } from './locations.js';
 import { NotifyLogStore } from './notify-log.js';
 import { OutboxStore } from './outbox.js';
+import { RenderedFileStore } from './rendered-files.js';
 import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
 import { UserStore } from './users.js';
@@ -23,6 +24,8 @@ export interface Stores {
   /** NOTIFYs sent and their answers, last 50 per device. */
   notifyLog: NotifyLogStore;
   downloadAuth: DownloadAuthStore;
+  /** Device files as last rendered (served by a fresh process without rendering). */
+  renderedFiles: RenderedFileStore;
   apiTokens: ApiTokenStore;
   auditLog: AuditStore;
   /** Run `fn` in one transaction (nested calls become savepoints). */
@@ -45,6 +48,7 @@ export function createStores(db: Db): Stores {
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),
     downloadAuth,
+    renderedFiles: new RenderedFileStore(db),
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),
     tx: (fn) => db.transaction(fn)(),

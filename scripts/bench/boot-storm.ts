@@ -5,7 +5,10 @@
  *
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
  * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
- *  1. uncached first fetch: fresh server, each device's config once (64 in flight);
+ *  1. first fetch on a fresh server, each device's config once (64 in flight), twice: from the
+ *     stored renders (wait for the start-up pre-render, then fetch: the target) and rendered on
+ *     demand (a server with provisioning.prerender false over a copy of the database without
+ *     stored renders);
  *  2. cached phone files: phones run their vendor's boot sequence with real User-Agents over C
  *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files;
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
@@ -15,14 +18,14 @@
  */
 import { Command } from 'commander';
 import { positiveInt } from './lib/args.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from './lib/load.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
 import { seedDatabase } from './lib/seed.js';
-import { startDeskprov, type RunningServer } from './lib/server.js';
+import { startDeskprov, waitForPrerender, type RunningServer } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 
@@ -33,10 +36,12 @@ const opts = new Command()
   .option('--duration <s>', 'seconds per req/s run (after 2 s warm-up)', positiveInt, 10)
   .option('--connections <list>', 'comma-separated connection counts', '64,1000')
   .option('--threads <n>', 'client worker threads', positiveInt, 2)
+  .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
-  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; wrk: boolean; keep?: boolean }>();
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; wrk: boolean; keep?: boolean }>();
+if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64) throw new Error('--workers: expected 0–64');
 const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
 const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-storm-'));
@@ -53,12 +58,22 @@ async function main(): Promise<void> {
   const { phones, ms: seedMs } = seedDatabase(dbPath, opts.devices);
   console.log(`seeded in ${Math.round(seedMs)} ms`);
 
-  // 1. Uncached first fetch on a fresh server.
-  let deskprov: RunningServer = await startDeskprov({ dir, dbPath });
-  stops.push(() => deskprov.stop());
+  // 1. First fetch on a fresh server. (a) Rendered on demand: no stored renders, no pre-render.
   const origin = (port: number) => `http://127.0.0.1:${port}`;
-  const uncached = await runLoad({ mode: 'once', origin: origin(deskprov.port), phones: phonesFor(phones, (p) => [p.config]), expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir: root }, opts.threads);
-  console.log(`uncached first fetch: ${uncached.reqPerSec.toLocaleString('en-US')}/s (${uncached.requests} files, p99 ${uncached.p99} ms, errors ${uncached.errors})`);
+  const firstFetch = (port: number, saveDir: string | null) =>
+    runLoad({ mode: 'once', origin: origin(port), phones: phonesFor(phones, (p) => [p.config]), expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir }, opts.threads);
+  const onDemandDb = join(dir, 'on-demand.db');
+  copyFileSync(dbPath, onDemandDb);
+  const plain = await startDeskprov({ dir, dbPath: onDemandDb, prerender: false });
+  const onDemand = await firstFetch(plain.port, null).finally(() => plain.stop());
+  console.log(`first fetch, render on demand: ${onDemand.reqPerSec.toLocaleString('en-US')}/s (${onDemand.requests} files, p99 ${onDemand.p99} ms, errors ${onDemand.errors})`);
+  // (b) From stored renders: the start-up pre-render first, then the same fetches.
+  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers });
+  stops.push(() => deskprov.stop());
+  const prerenderSeconds = await waitForPrerender(deskprov.port);
+  console.log(`start-up pre-render of ${opts.devices.toLocaleString('en-US')} devices: ${prerenderSeconds} s`);
+  const uncached = await firstFetch(deskprov.port, root);
+  console.log(`first fetch, stored render: ${uncached.reqPerSec.toLocaleString('en-US')}/s (${uncached.requests} files, p99 ${uncached.p99} ms, errors ${uncached.errors})`);
 
   // Render the rest of every boot sequence and write the 200s for nginx; statuses become the expectation.
   const allPaths = phonesFor(phones, (p) => uniq([...p.boot, ...p.storm]).filter((f) => f !== p.config));
@@ -104,9 +119,11 @@ async function main(): Promise<void> {
     storms.push({ server: s.name, r });
     console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
   }
-  // The same storm on a freshly started deskprov (nothing rendered yet).
+  // The same storm on a freshly started deskprov (nothing in memory; same port, so same baseUrl:
+  // the renders stored by the previous process are current and served).
+  const port = deskprov.port;
   await deskprov.stop();
-  deskprov = await startDeskprov({ dir, dbPath });
+  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers });
   const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
   storms.push({ server: 'deskprov (cold)', r: cold });
   console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
@@ -131,7 +148,12 @@ async function main(): Promise<void> {
   console.log(`\nBoot storm: ${opts.storm.toLocaleString('en-US')} phones at once, each on its own connection, 3 files each`);
   console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'x nginx time'],
     storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, round(s.r.seconds / nginxStorm, 2)])));
-  console.log(`\nUncached first fetch (fresh deskprov, ${opts.devices.toLocaleString('en-US')} device configs once, 64 in flight): ${uncached.reqPerSec.toLocaleString('en-US')}/s, p50 ${uncached.p50} ms, p99 ${uncached.p99} ms, errors ${uncached.errors}`);
+  console.log(`\nFirst fetch on a fresh deskprov (${opts.devices.toLocaleString('en-US')} device configs once, 64 in flight):`);
+  console.log(table(['served from', 'req/s', 'p50 ms', 'p99 ms', 'errors'], [
+    ['stored render', uncached.reqPerSec, uncached.p50, uncached.p99, uncached.errors],
+    ['render on demand', onDemand.reqPerSec, onDemand.p50, onDemand.p99, onDemand.errors],
+  ]));
+  console.log(`(start-up pre-render before the stored-render run: ${prerenderSeconds} s)`);
   console.log(`RSS after the req/s runs: deskprov ${deskprovRssAfterLoad} MB, nginx (master + workers) ${nginxRss} MB`);
 
   const file = writeResult('boot-storm', {
@@ -140,8 +162,11 @@ async function main(): Promise<void> {
     stormPhones: opts.storm,
     durationSeconds: opts.duration,
     clientThreads: opts.threads,
+    phoneWorkers: opts.workers,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     uncachedFirstFetch: { ...uncached, seen: undefined },
+    firstFetchStoredRender: { ...uncached, seen: undefined, prerenderSeconds },
+    firstFetchRenderOnDemand: { ...onDemand, seen: undefined },
     cached: loops.map((l) => ({ server: l.server, connections: l.connections, ...l.r, seen: undefined, xNginx: ratio(l.server, l.connections, 'loop') })),
     wrk: wrks.map((w) => ({ server: w.server, connections: w.connections, ...w.r, xNginx: ratio(w.server, w.connections, 'wrk') })),
     storm: storms.map((s) => ({ server: s.server, ...s.r, seen: undefined, xNginxTime: round(s.r.seconds / nginxStorm, 2) })),

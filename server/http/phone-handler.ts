@@ -19,6 +19,13 @@ export interface PhoneHandlerOptions {
   onResponse?: (req: IncomingMessage, res: PhoneResponse, seconds: number) => void;
   /** An unexpected error while answering (the phone gets a bare 500, never the error). */
   onError?: (err: unknown, req: IncomingMessage) => void;
+  /**
+   * Phone workers: an error for which this returns true means "not here": the handler returns
+   * false without answering and the caller passes the request on. Uploads (PUT) are passed on
+   * whole when `uploads` is false.
+   */
+  isDeferral?: (err: unknown) => boolean;
+  uploads?: boolean;
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
@@ -35,7 +42,7 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 export function createPhoneHandler(service: ProvisioningService, opts: PhoneHandlerOptions) {
   return function handlePhone(req: IncomingMessage, res: ServerResponse): boolean {
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') return false;
+    if (method !== 'GET' && method !== 'HEAD' && (method !== 'PUT' || opts.uploads === false)) return false;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -63,31 +70,42 @@ export function createPhoneHandler(service: ProvisioningService, opts: PhoneHand
       tls: tlsInfo(req),
     };
     if (method !== 'PUT') {
-      reply(req, res, answer(req, base), started);
+      const r = answer(req, base);
+      if (r === null) return false;
+      reply(req, res, r, started);
       return true;
     }
     readBody(req, opts.maxUploadBytes).then(
-      (body) => reply(req, res, body ? answer(req, { ...base, body }) : plain(413, 'Payload Too Large'), started),
+      (body) => reply(req, res, body ? (answer(req, { ...base, body }) ?? plain(500, 'Internal Server Error')) : plain(413, 'Payload Too Large'), started),
       () => reply(req, res, plain(400, 'Bad Request'), started),
     );
     return true;
   };
 
-  /** The service's answer; an exception (database busy, a bug) becomes a bare 500 and is logged, never shown. */
-  function answer(req: IncomingMessage, r: Parameters<ProvisioningService['handle']>[0]): PhoneResponse {
+  /**
+   * The service's answer; an exception (database busy, a bug) becomes a bare 500 and is logged,
+   * never shown. null: deferred (phone workers only; uploads are never handled there).
+   */
+  function answer(req: IncomingMessage, r: Parameters<ProvisioningService['handle']>[0]): PhoneResponse | null {
     try {
       return service.handle(r);
     } catch (err) {
+      if (opts.isDeferral?.(err)) return null;
       opts.onError?.(err, req);
       return plain(500, 'Internal Server Error');
     }
   }
 
   function reply(req: IncomingMessage, res: ServerResponse, r: PhoneResponse, started: bigint): void {
-    if (r.status === 413) res.setHeader('Connection', 'close');
     // An explicit length: no chunked framing (cheaper, and old phone firmware handles it best).
-    if (r.status !== 304) res.setHeader('Content-Length', typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length);
-    res.writeHead(r.status, r.headers);
+    // Headers go to writeHead in one object: setHeader() first would send node down its slower
+    // merge path on every request.
+    let headers = r.headers;
+    if (r.status !== 304 && headers['Content-Length'] === undefined) {
+      headers = { ...headers, 'Content-Length': String(typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.length) };
+    }
+    if (r.status === 413) headers = { ...headers, Connection: 'close' };
+    res.writeHead(r.status, headers);
     res.end(req.method === 'HEAD' || r.status === 304 ? undefined : r.body);
     opts.onResponse?.(req, r, Number(process.hrtime.bigint() - started) / 1e9);
   }

@@ -13,6 +13,7 @@ const CHUNK = 5000;
 
 export class ChangeTracker {
   private readonly listeners = new Set<() => void>();
+  private readonly changeListeners = new Set<(macs: readonly Mac[]) => void>();
 
   constructor(
     private readonly devices: DeviceStore,
@@ -30,6 +31,7 @@ export class ChangeTracker {
       if (opts.notify !== false) this.outbox.enqueueMany(chunk, reason, now);
     }
     if (unique.length > 0 && opts.notify !== false) queueMicrotask(() => this.wake());
+    if (unique.length > 0 && this.changeListeners.size > 0) queueMicrotask(() => this.changeListeners.forEach((l) => l(unique)));
     return unique.length;
   }
 
@@ -45,6 +47,12 @@ export class ChangeTracker {
   onQueued(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Devices whose config changed, after the caller's (synchronous) transaction (the pre-renderer). */
+  onChanged(listener: (macs: readonly Mac[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   private wake(): void {

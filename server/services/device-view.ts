@@ -59,6 +59,23 @@ export class DeviceViewBuilder {
     };
   }
 
+  /**
+   * Every config value a render reads, through this builder or its credential source. Stored
+   * renders are stamped with it (server/services/render-stamp.ts): a key read here but missing
+   * from this list would let a restart with a changed config serve stale files.
+   */
+  renderInputs(): Record<string, unknown> {
+    const { baseUrl, timeZone, ntpServer } = this.config.provisioning;
+    return {
+      baseUrl,
+      timeZone,
+      ntpServer,
+      pbx: this.pbx(),
+      // The credential source writes credentials into configs unless the site default is off.
+      downloadAuthDefault: this.config.security.downloadAuth.defaultMode,
+    };
+  }
+
   common(family: string | null): CommonView {
     return {
       pbx: this.pbx(),

@@ -25,6 +25,8 @@ export class EnumerationGuard {
   private readonly blocks = new Map<string, Block>();
   /** Called once per new block (security log line, metrics). */
   onBlock: (block: Block) => void = () => {};
+  /** Called whenever the set of blocks changes (a block, a lift): phone workers mirror it. */
+  onChange: () => void = () => {};
 
   constructor(
     private readonly opts: GuardOptions,
@@ -56,6 +58,7 @@ export class EnumerationGuard {
       this.blocks.set(ip, block);
       this.failures.delete(ip);
       this.onBlock(block);
+      this.onChange();
     }
     if (this.failures.size > 100_000) this.prune(since);
   }
@@ -67,7 +70,9 @@ export class EnumerationGuard {
 
   lift(ip: string): boolean {
     this.failures.delete(ip);
-    return this.blocks.delete(ip);
+    const lifted = this.blocks.delete(ip);
+    if (lifted) this.onChange();
+    return lifted;
   }
 
   private prune(since: number): void {

@@ -49,7 +49,7 @@ export class PhoneAccess {
 
   constructor(
     private readonly auth: DownloadAuthService,
-    private readonly guard: EnumerationGuard,
+    private readonly guard: Pick<EnumerationGuard, 'fail'>,
     private readonly log: AccessLog,
     private readonly opts: PhoneAccessOptions,
   ) {

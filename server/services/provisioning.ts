@@ -59,12 +59,25 @@ export interface ProvisioningDeps {
   devices: DeviceStore;
   files: DeviceFileStore;
   renderer: Renderer;
-  recorder: FetchRecorder;
-  guard: EnumerationGuard;
+  recorder: Pick<FetchRecorder, 'record'>;
+  guard: Pick<EnumerationGuard, 'blockedFor' | 'fail'>;
   clock: Clock;
   log: SecurityLog;
   /** Allowlists, client certificates and download auth (server/services/phone-access.ts). */
   access?: PhoneAccess;
+  /**
+   * A phone worker (server/cluster/): it only reads. Whatever would write or render (an
+   * unknown MAC with autoRegister, a file not rendered yet) throws DeferToPrimary instead, and
+   * the request is passed to the primary process.
+   */
+  replica?: boolean;
+}
+
+/** Thrown in a phone worker for a request only the primary process can answer. */
+export class DeferToPrimary extends Error {
+  constructor(readonly reason: string) {
+    super(`deferred to the primary process: ${reason}`);
+  }
 }
 
 export class ProvisioningService {
@@ -93,7 +106,10 @@ export class ProvisioningService {
     let match: FileMatch | undefined;
     if (mac) {
       device = this.d.devices.head(mac);
-      if (!device && this.d.config.provisioning.autoRegister) device = this.autoRegister(mac, matches, ua);
+      if (!device && this.d.config.provisioning.autoRegister) {
+        if (this.d.replica) throw new DeferToPrimary('auto-register');
+        device = this.autoRegister(mac, matches, ua);
+      }
       if (!device) {
         this.fail(req, 'unknown-mac', { mac });
         return text(404, 'Not Found');
@@ -124,7 +140,7 @@ export class ProvisioningService {
         if (!isRead) return text(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
         const file =
           match.kind === 'device' && device
-            ? this.d.renderer.deviceFile(device, match.template ?? 'device', () => this.d.devices.get(device.mac))
+            ? this.d.renderer.deviceFile(device, match.template ?? 'device', this.d.replica ? notRenderedHere : () => this.d.devices.get(device.mac))
             : this.d.renderer.commonFile(match.vendor, match.template ?? 'common', match.family);
         if (!file) return text(404, 'Not Found');
         return this.fileResponse(req, file);
@@ -133,6 +149,7 @@ export class ProvisioningService {
       case 'log': {
         if (!device || !match.slot) return text(404, 'Not Found');
         if (req.method === 'PUT') {
+          if (this.d.replica) throw new DeferToPrimary('upload');
           const body = req.body ?? Buffer.alloc(0);
           const now = this.d.clock.now();
           if (match.kind === 'log') this.d.files.append(device.mac, match.slot, body, this.d.config.http.maxLogBytesPerDevice, now);
@@ -157,9 +174,11 @@ export class ProvisioningService {
     req: PhoneRequest,
     file: Pick<RenderedFile, 'body' | 'etag' | 'contentType'> & Partial<Pick<RenderedFile, 'configVersion' | 'lineUser' | 'extension'>>,
   ): PhoneResponse {
-    const headers = { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag };
     const rendered = { configVersion: file.configVersion ?? null, lineUser: file.lineUser ?? null, extension: file.extension ?? null };
     const notModified = req.ifNoneMatch !== null && etagMatches(req.ifNoneMatch, file.etag);
+    const headers: Record<string, string> = notModified
+      ? { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag }
+      : { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag, 'Content-Length': String(file.body.length) };
     return { status: notModified ? 304 : 200, headers, body: notModified ? '' : file.body, vendor: null, kind: null, rendered };
   }
 
@@ -204,6 +223,10 @@ export class ProvisioningService {
     this.d.guard.fail(req.ip, kind);
     this.d.log.warn({ event: 'security', kind, ip: req.ip, file: req.name, userAgent: req.userAgent, ...extra }, `phone request refused: ${kind}`);
   }
+}
+
+function notRenderedHere(): never {
+  throw new DeferToPrimary('not rendered yet');
 }
 
 function etagMatches(header: string, etag: string): boolean {

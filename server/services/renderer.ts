@@ -2,11 +2,16 @@
  * Renders phone files and keeps the bytes. A cached render is served only while the device's
  * config_version and the template generation are the ones it was rendered for, so nothing
  * stale is ever served after a change is committed. The cache is an LRU bounded in bytes.
+ * Device files are also kept in SQLite (StoredRenders): on a cache miss a stored render made
+ * from the same config_version with the same stamp (RenderStamp) is served without rendering.
  */
 import { createHash } from 'node:crypto';
 import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceView } from '../domain/types.js';
 import { getVendor, vendors } from '../../vendors/registry.js';
 import type { DeviceViewBuilder } from './device-view.js';
+import type { RenderStamp } from './render-stamp.js';
+import type { StoredRenders } from './stored-renders.js';
 import type { TemplateCatalog, ResolvedTemplate } from './template-catalog.js';
 
 export interface RenderedFile {
@@ -20,21 +25,49 @@ export interface RenderedFile {
   template: { vendor: string; name: string; origin: string; version: number };
 }
 
+/** A device's raw view (for the fetch record) and its vendor view (for templates). */
+interface DeviceViews {
+  raw: DeviceView;
+  built: Record<string, unknown>;
+  seconds: number;
+}
+
 interface Entry {
   file: RenderedFile;
   configVersion: number;
+  /**
+   * The device row's created_at: a device deleted and added again restarts at version 1. The
+   * primary also drops entries on every row change; a phone worker, which hears of no change,
+   * relies on this.
+   */
+  createdAt: number;
   generation: number;
 }
 
 export interface RenderStats {
+  /** Served from the in-memory cache. */
   hits: number;
+  /** Rendered on demand (a phone request or a common file). */
   misses: number;
+  /** Served from a stored render (no render). */
+  stored: number;
+  /** Rendered ahead of any request by the pre-renderer. */
+  prerendered: number;
   entries: number;
   bytes: number;
 }
 
+/** Where device renders persist: the write-behind store, the stamp and the time written. */
+export interface RenderPersistence {
+  stored: StoredRenders;
+  stamp: RenderStamp;
+  now: () => number;
+}
+
 /** Every template name a device file can render with, across vendors. */
 const DEVICE_TEMPLATE_NAMES = [...new Set(vendors.flatMap((v) => v.templates.filter((t) => t.view === 'device').map((t) => t.name)))];
+/** The device-view template names of each vendor (what the pre-renderer renders per device). */
+const DEVICE_TEMPLATES_OF = new Map(vendors.map((v) => [v.id, v.templates.filter((t) => t.view === 'device').map((t) => t.name)]));
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
@@ -43,7 +76,7 @@ export function etagOf(body: Buffer): string {
 export class Renderer {
   private readonly cache = new Map<string, Entry>();
   private bytes = 0;
-  readonly stats = { hits: 0, misses: 0 };
+  readonly stats = { hits: 0, misses: 0, stored: 0, prerendered: 0 };
   /** Observed by metrics: seconds spent rendering. */
   onRender: (seconds: number, vendor: string) => void = () => {};
 
@@ -51,6 +84,7 @@ export class Renderer {
     private readonly catalog: TemplateCatalog,
     private readonly views: DeviceViewBuilder,
     private readonly maxBytes = 32 * 1024 * 1024,
+    private readonly persist: RenderPersistence | null = null,
   ) {}
 
   /**
@@ -61,25 +95,73 @@ export class Renderer {
   deviceFile(head: DeviceHead | DeviceRecord, template: string, load?: () => DeviceRecord | null): RenderedFile | null {
     const key = `${head.mac}/${template}`;
     const hit = this.cache.get(key);
-    if (hit && hit.configVersion === head.configVersion && hit.generation === this.catalog.generation) {
+    if (hit && hit.configVersion === head.configVersion && hit.createdAt === head.createdAt && hit.generation === this.catalog.generation) {
       this.touch(key, hit);
       this.stats.hits++;
       return hit.file;
     }
+    const generation = this.catalog.generation;
     const resolved = this.catalog.resolve(head.vendor, template, head.model);
     // A file with no template (e.g. Yealink boot files) is a 404, not a cache miss.
     if (!resolved) return null;
+    const stamp = this.persist?.stamp.of(resolved) ?? null;
+    if (this.persist && stamp !== null) {
+      const row = this.persist.stored.find(head.mac, template, head.configVersion, stamp);
+      if (row) {
+        this.stats.stored++;
+        const file: RenderedFile = {
+          body: row.body,
+          etag: row.etag,
+          contentType: row.contentType,
+          configVersion: row.configVersion,
+          lineUser: row.lineUser,
+          extension: row.extension,
+          template: templateOf(resolved),
+        };
+        this.store(key, { file, configVersion: row.configVersion, createdAt: head.createdAt, generation });
+        return file;
+      }
+    }
     const device = load ? load() : isRecord(head) ? head : null;
     if (!device) return null;
     this.stats.misses++;
-    const started = process.hrtime.bigint();
-    const view = this.views.build(device);
-    const file = this.renderWith(resolved, getVendor(device.vendor)!.buildView(view), device.configVersion);
-    file.lineUser = view.line?.authUser ?? null;
-    file.extension = view.line?.extension ?? null;
-    this.onRender(Number(process.hrtime.bigint() - started) / 1e9, device.vendor);
-    this.store(key, { file, configVersion: device.configVersion, generation: this.catalog.generation });
+    const file = this.renderDevice(device, resolved, this.viewOf(device));
+    if (stamp !== null) this.save(device, template, stamp, file);
+    this.store(key, { file, configVersion: device.configVersion, createdAt: device.createdAt, generation });
     return file;
+  }
+
+  /**
+   * Render and store every device file of `device` whose stored render is missing or stale
+   * (the pre-renderer; nothing goes into the in-memory cache). Returns the files rendered.
+   */
+  prerender(device: DeviceRecord): number {
+    if (!this.persist) return 0;
+    let view: DeviceViews | null = null;
+    let rendered = 0;
+    for (const template of DEVICE_TEMPLATES_OF.get(device.vendor) ?? []) {
+      const resolved = this.catalog.resolve(device.vendor, template, device.model);
+      if (!resolved) continue;
+      const stamp = this.persist.stamp.of(resolved);
+      if (this.persist.stored.find(device.mac, template, device.configVersion, stamp)) continue;
+      view ??= this.viewOf(device);
+      this.save(device, template, stamp, this.renderDevice(device, resolved, view));
+      this.stats.prerendered++;
+      rendered++;
+    }
+    return rendered;
+  }
+
+  /** Whether a stored render `{stamp, configVersion}` is the one `device` would get now. */
+  isCurrent(device: Pick<DeviceRecord, 'vendor' | 'model' | 'configVersion'>, template: string, stored: { stamp: string; configVersion: number } | undefined): boolean {
+    const resolved = this.catalog.resolve(device.vendor, template, device.model);
+    if (!resolved || !this.persist) return true; // nothing to render
+    return stored !== undefined && stored.configVersion === device.configVersion && stored.stamp === this.persist.stamp.of(resolved);
+  }
+
+  /** The device-view template names of a vendor. */
+  static deviceTemplates(vendor: string): readonly string[] {
+    return DEVICE_TEMPLATES_OF.get(vendor) ?? [];
   }
 
   /** A file that belongs to no device (Yealink common file, Polycom default master). */
@@ -94,7 +176,7 @@ export class Renderer {
     const resolved = this.catalog.resolve(vendor, template, null);
     if (!resolved) return null;
     const file = this.renderWith(resolved, getVendor(vendor)!.buildCommonView(this.views.common(family)), null);
-    this.store(key, { file, configVersion: 0, generation: this.catalog.generation });
+    this.store(key, { file, configVersion: 0, createdAt: 0, generation: this.catalog.generation });
     return file;
   }
 
@@ -109,6 +191,7 @@ export class Renderer {
    * not enough, since a device deleted and added again starts again at version 1.
    */
   forget(mac: string | null): void {
+    this.persist?.stored.drop(mac);
     if (mac === null) {
       this.cache.clear();
       this.bytes = 0;
@@ -127,6 +210,39 @@ export class Renderer {
     return { ...this.stats, entries: this.cache.size, bytes: this.bytes };
   }
 
+  private viewOf(device: DeviceRecord): DeviceViews {
+    const started = process.hrtime.bigint();
+    const raw = this.views.build(device);
+    return { raw, built: getVendor(device.vendor)!.buildView(raw), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  }
+
+  private renderDevice(device: DeviceRecord, resolved: ResolvedTemplate, view: DeviceViews): RenderedFile {
+    const started = process.hrtime.bigint();
+    const file = this.renderWith(resolved, view.built, device.configVersion);
+    file.lineUser = view.raw.line?.authUser ?? null;
+    file.extension = view.raw.line?.extension ?? null;
+    // The view is built once per device: its cost counts towards the first file rendered with it.
+    this.onRender(view.seconds + Number(process.hrtime.bigint() - started) / 1e9, device.vendor);
+    view.seconds = 0;
+    return file;
+  }
+
+  private save(device: DeviceRecord, template: string, stamp: string, file: RenderedFile): void {
+    this.persist!.stored.save({
+      mac: device.mac,
+      template,
+      stamp,
+      configVersion: device.configVersion,
+      body: file.body,
+      etag: file.etag,
+      contentType: file.contentType,
+      lineUser: file.lineUser,
+      extension: file.extension,
+      deviceCreatedAt: device.createdAt,
+      renderedAt: this.persist!.now(),
+    });
+  }
+
   private renderWith(resolved: ResolvedTemplate, view: Record<string, unknown>, configVersion: number | null): RenderedFile {
     const text = resolved.compiled.render(view);
     // An exact-size allocation: Buffer.from() would slice a shared 8 KB pool slab, and one cached
@@ -140,7 +256,7 @@ export class Renderer {
       configVersion,
       lineUser: null,
       extension: null,
-      template: { vendor: resolved.vendor, name: resolved.name, origin: resolved.origin, version: resolved.version },
+      template: templateOf(resolved),
     };
   }
 
@@ -163,6 +279,10 @@ export class Renderer {
       this.bytes -= e.file.body.length;
     }
   }
+}
+
+function templateOf(resolved: ResolvedTemplate): RenderedFile['template'] {
+  return { vendor: resolved.vendor, name: resolved.name, origin: resolved.origin, version: resolved.version };
 }
 
 function isRecord(d: DeviceHead | DeviceRecord): d is DeviceRecord {

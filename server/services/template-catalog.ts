@@ -3,8 +3,10 @@
  *   database override (per model, then base) → file under templates/ (per model, then base)
  *   → shipped default (per model, then base).
  * Compiled templates are cached by source text; `generation` changes on every save so
- * cached renders know they are stale.
+ * cached renders know they are stale. `generation` is an in-process counter: what outlives a
+ * restart (stored renders) compares `fingerprint`, a hash of the resolved text and where it came from.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemplateStore } from '../../db/stores/templates.js';
@@ -24,6 +26,8 @@ export interface ResolvedTemplate {
   source: string;
   info: TemplateInfo;
   compiled: CompiledTemplate;
+  /** Stable across restarts: equal only for the same vendor, name, origin and source text. */
+  fingerprint: string;
 }
 
 const SAFE_NAME = /^[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_-]+)?$/;
@@ -33,6 +37,7 @@ export class TemplateCatalog {
   private readonly compiled = new Map<string, CompiledTemplate>();
   private readonly files = new Map<string, string>();
   private readonly resolved = new Map<string, ResolvedTemplate | null>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly store: TemplateStore,
@@ -49,6 +54,13 @@ export class TemplateCatalog {
   invalidate(): void {
     this.gen++;
     this.resolved.clear();
+    for (const l of this.listeners) l();
+  }
+
+  /** Called on every invalidate (inside the saving transaction: defer real work until after it). */
+  onInvalidate(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The base TemplateInfo a name belongs to ("device.T46U" → the vendor's "device"). */
@@ -104,7 +116,8 @@ export class TemplateCatalog {
       for (const n of candidates) {
         const s = this.sourceOf(vendor, n);
         if (s && s.origin === origin) {
-          return { vendor, name: n, origin, version: s.version, source: s.source, info, compiled: this.compile(s.source) };
+          const fingerprint = createHash('sha1').update(`${vendor}\0${n}\0${origin}\0`).update(s.source).digest('base64url').slice(0, 16);
+          return { vendor, name: n, origin, version: s.version, source: s.source, info, compiled: this.compile(s.source), fingerprint };
         }
       }
     }

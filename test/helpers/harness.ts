@@ -66,6 +66,7 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
     if (closed) return;
     closed = true;
     ctx.recorder.flush();
+    ctx.prerender.stop(); // and writes the stored renders still buffered
     db.close();
   };
   return {

@@ -15,6 +15,7 @@ export interface RunningServer {
   pid: number;
   child: ChildProcess;
   /** Resident set size and other memory of the process, from /proc (Linux). */
+  /** Resident set size of the process and its phone workers, from /proc (Linux). */
   memory(): { rssMb: number };
   /** SIGTERM, then wait for exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<number | null>;
@@ -48,6 +49,24 @@ export async function waitForHttp(url: string, timeoutMs = 30_000, alive: () => 
   }
 }
 
+/** RSS of a process and its children (the phone workers), in MB. */
+export function treeRssMbOf(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file (old kernel) or the process is gone
+  }
+  const safe = (p: number) => {
+    try {
+      return rssMbOf(p);
+    } catch {
+      return 0; // exited between the listing and the read
+    }
+  };
+  return rssMbOf(pid) + children.reduce((sum, c) => sum + safe(c), 0);
+}
+
 export function rssMbOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
@@ -64,20 +83,42 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Listen on this port (e.g. a restart that keeps baseUrl, hence the stored renders, the same). */
+  port?: number;
+  /** provisioning.prerender (default: the server's default, on). */
+  prerender?: boolean;
+  /** http.phoneWorkers: extra processes answering phone files (default 0). */
+  workers?: number;
+}
+
+/**
+ * Polls /healthz until the pre-renderer has nothing pending; returns the seconds it took.
+ * (A server without the field counts as done.)
+ */
+export async function waitForPrerender(port: number, timeoutMs = 600_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { prerender?: { pending: number } };
+    if ((health.prerender?.pending ?? 0) === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`pre-render still pending after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const configPath = join(o.dir, `deskprov-${port}.json`);
   const config = {
     http: { host: '127.0.0.1', port },
     database: { path: o.dbPath },
     admin: { token: 'bench-admin-token-0123456789abcdef' },
-    provisioning: { baseUrl: `http://127.0.0.1:${port}/` },
+    provisioning: { baseUrl: `http://127.0.0.1:${port}/`, ...(o.prerender !== undefined ? { prerender: o.prerender } : {}) },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
   };
+  // Listener keys given by the caller (e.g. acceptors) go beside the bench's own host and port.
+  config.http = { ...(o.config?.http as object | undefined), ...(o.workers ? { phoneWorkers: o.workers } : {}), host: '127.0.0.1', port };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [...(o.nodeArgs ?? START_NODE_ARGS), '--import', 'tsx', 'server/main.ts', '--config', configPath], {
     cwd: ROOT,
@@ -91,7 +132,7 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
     port,
     pid: child.pid ?? 0,
     child,
-    memory: () => ({ rssMb: rssMbOf(child.pid ?? 0) }),
+    memory: () => ({ rssMb: treeRssMbOf(child.pid ?? 0) }),
     stop: async (graceMs = 15_000) => {
       if (!alive()) return exited;
       child.kill('SIGTERM');

@@ -1,0 +1,183 @@
+/**
+ * A phone worker: a second process answering phone file requests on the primary's listening
+ * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
+ *
+ * It only reads. Every request starts from SQLite, not from a cache another process could have
+ * made stale: the device row is read per request, stored renders are served only when their
+ * config_version and stamp are current, and the template catalog is reloaded when the templates
+ * table grows. Whatever needs a write or a render (uploads, auto-registration, a file not
+ * rendered yet), and every request that is not a phone file (admin API, console, phone screens),
+ * is passed to the primary over its internal socket. Fetch records, request metrics and
+ * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
+import { openDatabase } from '../../db/index.js';
+import type { FetchRecord } from '../../db/stores/devices.js';
+import type { Config } from '../config.js';
+import { createContext } from '../context.js';
+import { createPhoneHandler } from '../http/phone-handler.js';
+import { createLogger } from '../log.js';
+import { systemClock } from '../services/clock.js';
+import type { FailureKind } from '../services/enumeration-guard.js';
+import { PhoneAccess } from '../services/phone-access.js';
+import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
+import { createProxy } from './proxy.js';
+import type { FromWorker, Observation, ToWorker } from './protocol.js';
+
+const FLUSH_MS = 250;
+
+function send(m: FromWorker): void {
+  if (process.connected) process.send?.(m);
+}
+
+/** Blocks decided by the primary; failures seen here are counted there. */
+class BlockMirror {
+  private blocks = new Map<string, number>();
+
+  set(list: Array<[string, number]>): void {
+    this.blocks = new Map(list);
+  }
+
+  blockedFor(ip: string): number {
+    const until = this.blocks.get(ip);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left > 0) return left;
+    this.blocks.delete(ip);
+    return 0;
+  }
+
+  fail(ip: string, kind: FailureKind): void {
+    if (kind === 'admin-token') return;
+    send({ type: 'fail', ip, kind });
+  }
+}
+
+/** Fetch records and request observations, sent to the primary every FLUSH_MS. */
+class Outbound {
+  private records: FetchRecord[] = [];
+  private observed: Observation[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  record(f: FetchRecord): void {
+    this.records.push(f);
+    this.arm();
+  }
+
+  observe(vendor: string | null, kind: string | null, status: number, seconds: number): void {
+    this.observed.push([vendor, kind, status, seconds]);
+    this.arm();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.records.length === 0 && this.observed.length === 0) return;
+    send({ type: 'fetches', records: this.records, observed: this.observed });
+    this.records = [];
+    this.observed = [];
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+}
+
+function start(init: Extract<ToWorker, { type: 'init' }>): void {
+  // The primary starts the pre-render pass; a worker renders nothing itself.
+  const config: Config = { ...init.config, provisioning: { ...init.config.provisioning, prerender: false } };
+  const log = createLogger(config.log.level).child({ worker: init.id });
+  const db = openDatabase(config.database.path);
+  const ctx = createContext({ config, db, clock: systemClock, log });
+  for (const store of [ctx.stores.devices, ctx.stores.downloadAuth, ctx.stores.files]) store.caching = false;
+
+  const mirror = new BlockMirror();
+  const outbound = new Outbound();
+  const access = new PhoneAccess(ctx.downloadAuth, mirror, log, {
+    allowlist: config.security.allowlist,
+    requireClientCert: false,
+  });
+  const service = new ProvisioningService({
+    config, devices: ctx.stores.devices, files: ctx.stores.files, renderer: ctx.renderer,
+    recorder: outbound, guard: mirror, clock: systemClock, log, access, replica: true,
+  });
+  const phone = createPhoneHandler(service, {
+    maxUploadBytes: config.http.maxUploadBytes,
+    trustProxy: config.http.trustProxy,
+    uploads: false,
+    isDeferral: (err) => err instanceof DeferToPrimary,
+    onError: (err, req) => log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
+    onResponse: (_req, r, seconds) => outbound.observe(r.vendor, r.kind, r.status, seconds),
+  });
+  const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
+
+  // Template saves happen in the primary: the templates table only grows (history rows), so its
+  // largest rowid changing is the signal to drop resolved templates and cached renders.
+  const templatesMark = db.prepare<[], number | null>('SELECT max(rowid) FROM templates').pluck();
+  let seenTemplates = templatesMark.get() ?? 0;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const mark = templatesMark.get() ?? 0;
+    if (mark !== seenTemplates) {
+      seenTemplates = mark;
+      ctx.catalog.invalidate();
+    }
+    if (!phone(req, res)) proxy(req, res);
+  };
+
+  const servers: Server[] = [];
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    const idle = setInterval(() => servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections()), 100);
+    servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections());
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void Promise.all(closing).then(() => {
+      clearInterval(idle);
+      outbound.flush();
+      db.close();
+      // Exit once the last message is written to the channel.
+      if (process.connected) process.disconnect();
+      process.exit(0);
+    });
+  };
+
+  process.on('message', (m: ToWorker, handle?: unknown) => {
+    switch (m.type) {
+      case 'listen': {
+        if (!handle || stopping) return;
+        const s = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
+        s.listen(handle as object, config.http.backlog);
+        servers.push(s);
+        return;
+      }
+      case 'blocks':
+        mirror.set(m.blocks);
+        return;
+      case 'stop':
+        stop();
+        return;
+      case 'init':
+        return;
+    }
+  });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // The primary gone (crashed or killed): finish what is in flight and leave.
+  process.on('disconnect', stop);
+  send({ type: 'ready' });
+  log.debug('phone worker ready');
+}
+
+process.once('message', (m: ToWorker) => {
+  if (m.type !== 'init') {
+    process.stderr.write('deskprov phone worker: expected an init message first\n');
+    process.exit(2);
+  }
+  start(m);
+});

@@ -1,0 +1,119 @@
+/**
+ * The primary's side of phone workers (config `http.phoneWorkers`): forks them, hands each the
+ * listening socket (`http.acceptors` descriptors apiece), writes the fetch records and metrics
+ * they send, counts their enumeration failures in the primary's guard and sends every worker
+ * the resulting blocks. A worker that dies is started again; stop() drains them all.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Context } from '../context.js';
+import { isFromWorker, type ToWorker } from './protocol.js';
+
+export interface PhoneWorkersOptions {
+  count: number;
+  /** Accept handles per worker on the listening socket (server/http/acceptors.ts). */
+  acceptors: number;
+  /** The primary's listening HTTP server; workers accept on its socket. */
+  server: Server;
+  /** The primary's internal listener (server/cluster/internal-listener.ts). */
+  internalSocket: string;
+  ctx: Context;
+  /** Called once per request a worker answered (the primary counts them for /metrics). */
+  onServed?: (n: number) => void;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** Crashes within this window beyond RESTART_LIMIT stop the restarts (a worker that cannot start). */
+const RESTART_WINDOW_MS = 60_000;
+const RESTART_LIMIT = 5;
+
+export class PhoneWorkers {
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly crashes: number[] = [];
+  private stopping = false;
+
+  constructor(private readonly o: PhoneWorkersOptions) {}
+
+  start(): void {
+    for (let id = 1; id <= this.o.count; id++) this.spawn(id);
+  }
+
+  /** Workers running now (for tests and the start-up log). */
+  pids(): number[] {
+    return [...this.children.values()].map((c) => c.pid ?? 0);
+  }
+
+  /** Every worker's copy of the enumeration blocks, after any change in the primary's guard. */
+  broadcastBlocks(): void {
+    const blocks = this.o.ctx.guard.list().map((b): [string, number] => [b.ip, b.until]);
+    for (const c of this.children.values()) this.tell(c, { type: 'blocks', blocks });
+  }
+
+  /** Asks every worker to stop accepting and finish; resolves when all are gone (SIGKILL after graceMs). */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      [...this.children.values()].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const kill = setTimeout(() => c.kill('SIGKILL'), graceMs);
+            c.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            this.tell(c, { type: 'stop' });
+          }),
+      ),
+    );
+  }
+
+  private spawn(id: number): void {
+    const { ctx } = this.o;
+    const child = fork(WORKER_ENTRY, [], { execArgv: process.execArgv, stdio: 'inherit', serialization: 'json' });
+    this.children.set(id, child);
+    child.on('message', (m: unknown) => {
+      if (!isFromWorker(m)) return;
+      switch (m.type) {
+        case 'ready': {
+          const handle = (this.o.server as unknown as { _handle?: object | null })._handle;
+          if (!handle) return;
+          for (let i = 0; i < Math.max(1, this.o.acceptors); i++) child.send({ type: 'listen' } satisfies ToWorker, handle as never);
+          this.broadcastBlocks();
+          ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
+          return;
+        }
+        case 'fetches':
+          for (const r of m.records) ctx.recorder.record(r);
+          for (const [vendor, kind, status, seconds] of m.observed) ctx.metrics.observePhone(vendor, kind, status, seconds);
+          this.o.onServed?.(m.observed.length);
+          return;
+        case 'fail':
+          ctx.guard.fail(m.ip, m.kind);
+          return;
+      }
+    });
+    child.on('error', (err) => ctx.log.error({ worker: id, err: err.message }, 'phone worker error'));
+    child.on('exit', (code, signal) => {
+      if (this.children.get(id) === child) this.children.delete(id);
+      if (this.stopping) return;
+      const now = Date.now();
+      this.crashes.push(now);
+      while (this.crashes.length > 0 && this.crashes[0]! < now - RESTART_WINDOW_MS) this.crashes.shift();
+      if (this.crashes.length > RESTART_LIMIT) {
+        ctx.log.error({ worker: id, code, signal }, 'phone worker keeps exiting: not restarted (the primary serves every request)');
+        return;
+      }
+      ctx.log.error({ worker: id, code, signal }, 'phone worker exited: starting it again');
+      setTimeout(() => {
+        if (!this.stopping) this.spawn(id);
+      }, 500).unref();
+    });
+    this.tell(child, { type: 'init', id, config: ctx.config, internalSocket: this.o.internalSocket });
+  }
+
+  private tell(c: ChildProcess, m: ToWorker): void {
+    if (c.connected) c.send(m);
+  }
+}

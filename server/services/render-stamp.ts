@@ -1,0 +1,59 @@
+/**
+ * The stamp of a stored render: equal only when a render now would give the same bytes, given
+ * the same device row (config_version is compared beside it). It combines
+ *  - the resolved template's fingerprint (vendor, name, origin, source text),
+ *  - every config value a render reads (DeviceViewBuilder.renderInputs),
+ *  - what the vendor adapters derive from the runtime: the zone's standard offset and DST this
+ *    year (adapters compute it from Intl and the current year),
+ *  - RENDER_CODE_VERSION and the package version, for changes in adapters, views or helpers.
+ * Everything a render reads from the database (device, owner or guest, session, location,
+ * download credentials) is covered by the device's config_version: every change to it goes
+ * through ChangeTracker.changed, which bumps it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { zoneOffset } from '../../vendors/derive.js';
+import type { ResolvedTemplate } from './template-catalog.js';
+
+/** Bump whenever adapters, device views, escaping or template helpers change rendered bytes. */
+export const RENDER_CODE_VERSION = 1;
+
+const PACKAGE_VERSION = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
+
+export interface StampInputs {
+  renderInputs(): Record<string, unknown>;
+}
+
+export class RenderStamp {
+  private zoneKey = '';
+  private configPart = '';
+
+  constructor(
+    private readonly views: StampInputs,
+    private readonly timeZone: string,
+  ) {}
+
+  /** The stamp for renders with `resolved` (cheap: two string joins once the config part is known). */
+  of(resolved: Pick<ResolvedTemplate, 'fingerprint'>): string {
+    return `${this.config()}.${resolved.fingerprint}`;
+  }
+
+  /** The config part, recomputed only when the zone's offsets change (a new year, new tz data). */
+  config(): string {
+    const z = zoneOffset(this.timeZone);
+    const key = `${z.standardMinutes}/${z.observesDst}`;
+    if (key !== this.zoneKey) {
+      this.zoneKey = key;
+      const inputs = JSON.stringify([RENDER_CODE_VERSION, PACKAGE_VERSION, key, this.views.renderInputs()]);
+      this.configPart = createHash('sha1').update(inputs).digest('base64url').slice(0, 16);
+    }
+    return this.configPart;
+  }
+}

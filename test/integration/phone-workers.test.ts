@@ -1,0 +1,207 @@
+/**
+ * Phone workers (http.phoneWorkers) in the real process tree: `node --import tsx server/main.ts`
+ * with one worker accepting on the same socket. Requests go over many keep-alive connections so
+ * both processes answer; the worker's share is read from deskprov_phone_worker_requests_total.
+ */
+import { expect } from 'chai';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TOKEN = 'workers-test-admin-token-0123456789';
+const MAC = '001565aabb01';
+const UA = `Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:01`;
+const CONNECTIONS = 12;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+describe('phone workers (real processes)', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let child: ChildProcess;
+  let port: number;
+  let output = '';
+  let agent: http.Agent;
+
+  /** One request on the shared keep-alive agent (CONNECTIONS sockets, spread over both processes). */
+  const req = (method: string, path: string, o: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const r = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { 'User-Agent': UA, ...o.headers } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      r.on('error', reject);
+      r.end(o.body);
+    });
+  const api = (method: string, path: string, body?: unknown) =>
+    req(method, `/api/v1/${path}`, {
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json' },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  /** The same file over every connection at once: whichever process holds the socket answers. */
+  const everywhere = (path: string, n = CONNECTIONS * 2, headers: Record<string, string> = {}) => Promise.all(Array.from({ length: n }, () => req('GET', path, { headers })));
+  const metric = async (name: string): Promise<number> => {
+    const m = await req('GET', '/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
+    return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(m.body)?.[1] ?? NaN);
+  };
+  const workerServed = () => metric('deskprov_phone_worker_requests_total');
+  const workerPids = (): number[] => {
+    try {
+      return execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 15_000) => {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'deskprov-workers-'));
+    port = await freePort();
+    const config = join(dir, 'deskprov.json');
+    writeFileSync(config, JSON.stringify({
+      http: { host: '127.0.0.1', port, phoneWorkers: 1, acceptors: 4 },
+      database: { path: join(dir, 'deskprov.db') },
+      admin: { token: TOKEN },
+      provisioning: { baseUrl: `http://127.0.0.1:${port}/` },
+      sip: { bindHost: '127.0.0.1', port: 0 },
+      security: { enumeration: { maxFailures: 20 } },
+      log: { level: 'info' },
+    }));
+    child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    await until('the primary', async () => (await req('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, 60_000);
+    await until('the worker', () => output.includes('phone worker accepting'), 60_000);
+    expect((await api('POST', 'users', { extension: '1001', displayName: 'Alice', sipPassword: 'first-secret' })).status).to.equal(201);
+    expect((await api('POST', 'devices', { mac: MAC, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
+  });
+
+  // On a failure, the processes' warnings and errors go to the test output (CI keeps them).
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const notable = output.split('\n').filter((l) => /"level":[456]0/.test(l) && !l.includes('unknown-mac'));
+    process.stderr.write(`deskprov output (warnings and errors):\n${notable.slice(-40).join('\n')}\n`);
+  });
+
+  after(() => {
+    agent?.destroy();
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    for (const pid of child ? workerPids() : []) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the worker answers phone files on the shared socket, with the same bytes as the primary', async () => {
+    const before = await workerServed();
+    const bodies = new Set<string>();
+    // The first requests a worker gets for a file not stored yet go to the primary, which renders
+    // and stores it; from then on the worker answers them itself.
+    await until('worker-answered requests in /metrics', async () => {
+      const answers = await everywhere(`/${MAC}.cfg`);
+      expect(answers.every((a) => a.status === 200 && a.body.includes('first-secret'))).to.equal(true);
+      for (const a of answers) bodies.add(a.body);
+      return (await workerServed()) > before;
+    });
+    expect(bodies.size).to.equal(1);
+  });
+
+  it('never serves a stale config after an acknowledged change, whichever process answers', async () => {
+    for (let i = 1; i <= 5; i++) {
+      const secret = `secret-round-${i}`;
+      expect((await api('PATCH', 'users/1001', { sipPassword: secret })).status).to.equal(200);
+      const answers = await everywhere(`/${MAC}.cfg`);
+      const stale = answers.filter((a) => !a.body.includes(secret));
+      expect(stale, `round ${i}: ${stale.length} stale answers`).to.have.length(0);
+    }
+    // A template change: the worker's catalog follows the primary's save.
+    const shipped = (await api('GET', 'templates/yealink/device')).body;
+    expect((await api('PUT', 'templates/yealink/device', `${shipped}\nstatic.workers_test = 1\n`)).status).to.equal(200);
+    const afterSave = await everywhere(`/${MAC}.cfg`);
+    expect(afterSave.every((a) => a.body.includes('static.workers_test = 1'))).to.equal(true);
+    // Deleted and added again (version 1 again) for someone else: never the old owner's line.
+    expect((await api('POST', 'users', { extension: '1002', displayName: 'Bob', sipPassword: 'bobs-secret' })).status).to.equal(201);
+    expect((await api('DELETE', `devices/${MAC}`)).status).to.equal(204);
+    expect((await api('POST', 'devices', { mac: MAC, vendor: 'yealink', model: 'T54W', ownerExtension: '1002' })).status).to.equal(201);
+    const readded = await everywhere(`/${MAC}.cfg`);
+    expect(readded.every((a) => a.status === 200 && a.body.includes('bobs-secret') && !a.body.includes('secret-round'))).to.equal(true);
+  });
+
+  it('passes what it does not answer to the primary: admin API, uploads, with the client address', async () => {
+    const passedBefore = await metric('deskprov_phone_worker_passed_total');
+    const lists = await Promise.all(Array.from({ length: CONNECTIONS * 2 }, () => api('GET', 'devices')));
+    expect(lists.every((l) => l.status === 200 && l.body.includes(MAC))).to.equal(true);
+    // Some of those connections were the worker's: it passed the requests on.
+    expect(await metric('deskprov_phone_worker_passed_total')).to.be.above(passedBefore);
+    // Polycom-style upload over every connection; each one is stored and read back.
+    const polycom = '0004f2aabb02';
+    expect((await api('POST', 'devices', { mac: polycom, vendor: 'polycom', model: 'VVX450' })).status).to.equal(201);
+    const polycomUa = { 'User-Agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018 Type/Application' };
+    const puts = await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, i) => req('PUT', `/${polycom}-directory.xml`, { body: `<directory n="${i}"/>`, headers: polycomUa })),
+    );
+    expect(puts.map((p) => p.status)).to.deep.equal(Array(CONNECTIONS).fill(201));
+    const back = await everywhere(`/${polycom}-directory.xml`, CONNECTIONS * 2, polycomUa);
+    expect(back.every((b) => b.status === 200 && /<directory n="\d+"\/>/.test(b.body))).to.equal(true);
+    // Request log lines name the real client, not the internal socket, for every admin request.
+    const logged = output.split('\n').filter((l) => l.includes('"path":"/api/v1/devices"') && l.includes('"method":"GET"'));
+    expect(logged.length).to.be.at.least(CONNECTIONS * 2);
+    expect(new Set(logged.map((l) => (JSON.parse(l) as { ip?: string }).ip))).to.deep.equal(new Set(['127.0.0.1']));
+  });
+
+  it('counts enumeration failures from both processes in one guard, and both answer 429', async () => {
+    const probes = await Promise.all(Array.from({ length: 30 }, (_, i) => req('GET', `/0015650000${String(i).padStart(2, '0')}.cfg`, { headers: { 'User-Agent': 'curl/8' } })));
+    expect(probes.every((p) => p.status === 404 || p.status === 429)).to.equal(true);
+    await until('the block to reach the worker', async () => (await everywhere(`/${MAC}.cfg`)).every((a) => a.status === 429));
+    const blocks = JSON.parse((await api('GET', 'security/blocks')).body) as unknown;
+    expect(JSON.stringify(blocks)).to.include('127.0.0.1');
+    // Lifting the block lifts it in the worker too (the admin request itself is not blocked).
+    expect((await api('DELETE', 'security/blocks/127.0.0.1')).status).to.be.oneOf([200, 204]);
+    await until('the lift to reach the worker', async () => (await everywhere(`/${MAC}.cfg`)).every((a) => a.status === 200));
+  });
+
+  it('a worker that dies is started again and phones keep being answered', async () => {
+    const [pid] = workerPids();
+    expect(pid, 'a worker process').to.be.a('number');
+    process.kill(pid!, 'SIGKILL');
+    agent.destroy();
+    agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    await until('a new worker', () => workerPids().some((p) => p !== pid) && output.split('phone worker accepting').length > 2, 45_000);
+    const answers = await everywhere(`/${MAC}.cfg`);
+    expect(answers.every((a) => a.status === 200)).to.equal(true);
+  });
+
+  it('SIGTERM stops the worker and the primary, exit 0', async () => {
+    const pids = workerPids();
+    agent.destroy();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).to.throw();
+  });
+});
