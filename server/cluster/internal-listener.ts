@@ -28,15 +28,15 @@ export interface InternalListener {
 export function startInternalListener(listener: RequestListener): Promise<InternalListener> {
   const dir = mkdtempSync(join(tmpdir(), 'deskprov-')); // mode 0700
   const path = join(dir, 'primary.sock');
-  const server = createServer({ keepAliveTimeout: 1000, headersTimeout: 30_000, requestTimeout: 60_000 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 30_000, requestTimeout: 60_000 }, (req, res) => {
     const peer = req.headers[PEER_HEADER];
     delete req.headers[PEER_HEADER];
     if (typeof peer !== 'string' || isIP(peer) === 0) {
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Bad Request\n');
       return;
     }
-    // Set per request (the worker's proxy opens a connection per request, and requests on one
-    // connection are handled one after another), read by everything that asks the socket.
+    // Set per request, before anything reads it: the worker's proxy sends one request at a time
+    // on a connection (no pipelining), so it belongs to this request until the next one starts.
     Object.defineProperty(req.socket, 'remoteAddress', { value: peer, configurable: true });
     listener(req, res);
   });

@@ -1,9 +1,9 @@
 /**
  * A phone worker passes what it does not answer itself (admin API, console, phone screens,
- * uploads, files not rendered yet) to the primary's internal listener over a Unix socket, one
- * connection per request, with the client's address in PEER_HEADER (see internal-listener.ts).
+ * uploads, files not rendered yet) to the primary's internal listener over a Unix socket, with
+ * the client's address in PEER_HEADER on every request (see internal-listener.ts).
  */
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { clientSocketIp, PEER_HEADER } from './internal-listener.js';
 
 /** Per-connection headers that must not be forwarded (RFC 9110 §7.6.1). */
@@ -26,6 +26,9 @@ function forwardable(raw: string[], extra: [string, string] | null): string[] {
 }
 
 export function createProxy(socketPath: string, onError: (err: Error) => void) {
+  // Kept-alive connections to the primary, closed here after 20 s idle, before the primary's own
+  // 60 s: a connection is never reused just as the other side closes it.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 20_000 });
   return function proxy(req: IncomingMessage, res: ServerResponse): void {
     const upstream = request(
       {
@@ -33,7 +36,7 @@ export function createProxy(socketPath: string, onError: (err: Error) => void) {
         method: req.method,
         path: req.url,
         headers: forwardable(req.rawHeaders, [PEER_HEADER, clientSocketIp(req)]),
-        agent: false,
+        agent,
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, forwardable(up.rawHeaders, null));

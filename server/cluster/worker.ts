@@ -1,6 +1,6 @@
 /**
- * A phone worker: a second process answering phone file requests on the primary's listening
- * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
+ * A phone worker: a second process answering phone file requests on connections the primary
+ * accepted and handed over (config `http.phoneWorkers`), so a boot storm uses more than one core.
  *
  * It only reads. Every request starts from SQLite, not from a cache another process could have
  * made stale: the device row is read per request, stored renders are served only when their
@@ -11,7 +11,7 @@
  * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
+import { Socket } from 'node:net';
 import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
@@ -22,13 +22,15 @@ import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
+import { ConnectionSet } from './connections.js';
 import { createProxy } from './proxy.js';
 import type { FromWorker, Observation, ToWorker } from './protocol.js';
 
 const FLUSH_MS = 250;
 
-function send(m: FromWorker): void {
-  if (process.connected) process.send?.(m);
+function send(m: FromWorker, done?: () => void): void {
+  if (process.connected && process.send) process.send(m, undefined, undefined, () => done?.());
+  else done?.();
 }
 
 /** Blocks decided by the primary; failures seen here are counted there. */
@@ -70,11 +72,12 @@ class Outbound {
     this.arm();
   }
 
-  flush(): void {
+  /** Sends what is buffered; `done` runs once it is written to the channel. */
+  flush(done?: () => void): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.records.length === 0 && this.observed.length === 0) return;
-    send({ type: 'fetches', records: this.records, observed: this.observed });
+    if (this.records.length === 0 && this.observed.length === 0) return void done?.();
+    send({ type: 'fetches', records: this.records, observed: this.observed }, done);
     this.records = [];
     this.observed = [];
   }
@@ -127,35 +130,33 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     if (!phone(req, res)) proxy(req, res);
   };
 
-  const servers: Server[] = [];
+  // Connections arrive accepted (server/cluster/workers.ts handOff): this server never listens.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
+  const connections = new ConnectionSet(server);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    const idle = setInterval(() => servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections()), 100);
-    servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections());
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void Promise.all(closing).then(() => {
-      clearInterval(idle);
-      outbound.flush();
+    void connections.drain().then(() => {
       db.close();
-      // Exit once the last message is written to the channel.
-      if (process.connected) process.disconnect();
-      process.exit(0);
+      // Exit once the last fetch records are written to the channel.
+      outbound.flush(() => {
+        if (process.connected) process.disconnect();
+        process.exit(0);
+      });
     });
   };
 
   process.on('message', (m: ToWorker, handle?: unknown) => {
     switch (m.type) {
-      case 'listen': {
-        if (!handle || stopping) return;
-        const s = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
-        s.listen(handle as object, config.http.backlog);
-        servers.push(s);
+      case 'conn':
+        if (handle instanceof Socket) {
+          if (stopping) handle.destroy();
+          else connections.adopt(handle);
+        }
         return;
-      }
       case 'blocks':
         mirror.set(m.blocks);
         return;

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,10 +40,13 @@ describe('phone workers (real processes)', function () {
   let port: number;
   let output = '';
   let agent: http.Agent;
+  /** Requests for phone files (a MAC-named path) this test has made: each is counted once in /metrics. */
+  let phoneRequests = 0;
 
   /** One request on the shared keep-alive agent (CONNECTIONS sockets, spread over both processes). */
   const req = (method: string, path: string, o: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
     new Promise((resolve, reject) => {
+      if (/^\/[0-9a-f]{12}/.test(path)) phoneRequests++;
       const r = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { 'User-Agent': UA, ...o.headers } }, (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -67,7 +70,15 @@ describe('phone workers (real processes)', function () {
   const workerServed = () => metric('deskprov_phone_worker_requests_total');
   const workerPids = (): number[] => {
     try {
-      return execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      // Children of the primary running the worker entry (not the short-lived acceptors helper).
+      const pids = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      return pids.filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('cluster/worker.ts');
+        } catch {
+          return false;
+        }
+      });
     } catch {
       return [];
     }
@@ -104,8 +115,9 @@ describe('phone workers (real processes)', function () {
   });
 
   // On a failure, the processes' warnings and errors go to the test output (CI keeps them).
-  afterEach(function () {
+  afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
+    await new Promise((r) => setTimeout(r, 500)); // log lines still on their way
     const notable = output.split('\n').filter((l) => /"level":[456]0/.test(l) && !l.includes('unknown-mac'));
     process.stderr.write(`deskprov output (warnings and errors):\n${notable.slice(-40).join('\n')}\n`);
   });
@@ -183,6 +195,15 @@ describe('phone workers (real processes)', function () {
     // Lifting the block lifts it in the worker too (the admin request itself is not blocked).
     expect((await api('DELETE', 'security/blocks/127.0.0.1')).status).to.be.oneOf([200, 204]);
     await until('the lift to reach the worker', async () => (await everywhere(`/${MAC}.cfg`)).every((a) => a.status === 200));
+  });
+
+  it('every phone request is counted once in /metrics, whichever process answered or passed it on', async () => {
+    const counted = async () => {
+      const m = await req('GET', '/metrics', { headers: { Authorization: `Bearer ${TOKEN}` } });
+      return [...m.body.matchAll(/^deskprov_phone_requests_total\{[^}]*\} (\d+)/gm)].reduce((sum, x) => sum + Number(x[1]), 0);
+    };
+    expect(phoneRequests).to.be.above(100);
+    await until('the workers\' counts to arrive', async () => (await counted()) === phoneRequests, 5000);
   });
 
   it('a worker that dies is started again and phones keep being answered', async () => {
