@@ -2,8 +2,7 @@
  * Composition root: load config, open the database, build the app, start jobs, listen.
  *   npm start -- --config deskprov.json
  */
-import { createServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Command } from 'commander';
 import { openDatabase } from '../db/index.js';
@@ -11,7 +10,6 @@ import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
 import { PhoneWorkers } from './cluster/workers.js';
-import { ConnectionSet } from './cluster/connections.js';
 import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createContext, createResyncDispatcher } from './context.js';
@@ -86,51 +84,36 @@ const app = createApp(ctx);
 ctx.prerender.start();
 const newHttpServer = () => createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
 const server = newHttpServer();
-/** Every server accepting connections (the extra acceptors too), closed first on shutdown. */
-const accepting: Server[] = [];
-
-// With phone workers (http.phoneWorkers) a plain TCP front accepts every connection and hands
-// each to a process in turn (this one included), so long-lived phone connections spread evenly;
-// what a worker cannot answer comes back through the internal listener. Without, the HTTP
-// server accepts itself.
-const useWorkers = config.http.phoneWorkers > 0;
-let internal: InternalListener | null = null;
-let workers: PhoneWorkers | null = null;
-const local = useWorkers ? new ConnectionSet(server) : null;
-let turn = 0;
-function dispatch(socket: Socket): void {
-  const ready = stopping ? [] : workers?.ready() ?? [];
-  const pick = turn++ % (ready.length + 1);
-  if (pick === 0) return local!.adopt(socket);
-  workers!.handOff(ready[pick - 1]!, socket);
-}
-const newFront = (): Server => (useWorkers ? createNetServer({ pauseOnConnect: true }, dispatch) : newHttpServer());
-const front = useWorkers ? newFront() : server;
+/** Every server object accepting connections (the extra acceptors too), for shutdown. */
+const servers: Array<ReturnType<typeof newHttpServer> | HttpsServer> = [server];
 
 /** Extra handles on a listening socket so a connection burst is accepted quickly (see acceptors.ts). */
-function fanOut(s: Server, create: () => Server, what: string): void {
-  accepting.push(s);
-  addAcceptors(s, { count: config.http.acceptors, backlog: config.http.backlog, create }).then(
+function fanOut<S extends (typeof servers)[number]>(s: S, create: () => S, what: string): void {
+  addAcceptors<S>(s, { count: config.http.acceptors, backlog: config.http.backlog, create }).then(
     (extra) => {
       if (stopping) return void extra.forEach((e) => e.close());
-      accepting.push(...extra);
+      servers.push(...extra);
       if (extra.length) log.debug({ listener: what, acceptors: extra.length + 1 }, 'accepting on extra handles');
     },
     (err: Error) => log.warn({ listener: what, err: err.message }, 'could not add accept handles; accepting on one'),
   );
 }
 
-front.on('error', (err) => {
+server.on('error', (err) => {
   log.fatal({ err }, 'HTTP server error');
   process.exit(1);
 });
 // An explicit backlog: Node's default 511 drops SYNs when thousands of phones boot at once.
-front.listen({ host: config.http.host, port: config.http.port, backlog: config.http.backlog }, () => {
+server.listen({ host: config.http.host, port: config.http.port, backlog: config.http.backlog }, () => {
   log.info({ http: `${config.http.host}:${config.http.port}`, db: config.database.path, baseUrl: config.provisioning.baseUrl }, 'deskprov listening');
-  fanOut(front, newFront, 'http');
-  if (useWorkers) startPhoneWorkers();
+  fanOut(server, newHttpServer, 'http');
+  if (config.http.phoneWorkers > 0) startPhoneWorkers();
 });
 
+// Phone workers (http.phoneWorkers): more processes accepting phones on the same socket; what
+// they cannot answer comes back here through the internal listener.
+let internal: InternalListener | null = null;
+let workers: PhoneWorkers | null = null;
 function startPhoneWorkers(): void {
   startInternalListener((req, res) => {
     ctx.metrics.workerPassed.inc();
@@ -139,7 +122,14 @@ function startPhoneWorkers(): void {
     (l) => {
       if (stopping) return void l.close();
       internal = l;
-      workers = new PhoneWorkers({ count: config.http.phoneWorkers, internalSocket: l.path, ctx, onServed: (n) => ctx.metrics.workerRequests.inc(n) });
+      workers = new PhoneWorkers({
+        count: config.http.phoneWorkers,
+        acceptors: config.http.acceptors,
+        server,
+        internalSocket: l.path,
+        ctx,
+        onServed: (n) => ctx.metrics.workerRequests.inc(n),
+      });
       ctx.guard.onChange = () => workers?.broadcastBlocks();
       workers.start();
     },
@@ -153,6 +143,7 @@ if (tlsConfig) {
   let tlsServer: HttpsServer;
   try {
     tlsServer = createTlsServer(tlsConfig, app.listener);
+    servers.push(tlsServer);
   } catch (err) {
     process.stderr.write(`deskprov: ${(err as Error).message}\n`);
     process.exit(2);
@@ -182,17 +173,16 @@ function shutdown(signal: string): void {
   if (sipRetry !== null) clearTimeout(sipRetry);
   // NOTIFYs in flight get 3 s to be answered and recorded; unsent ones stay in the outbox.
   const sipStopped = resync.stop(3000).then(() => sipClient.close());
-  // Stop accepting everywhere; requests in flight (a phone's upload, an admin import) run to the
-  // end. A keep-alive connection busy now is closed once its answer is out.
-  const listenersClosed = Promise.all(accepting.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  const closeIdle = () => accepting.forEach((s) => (s as Partial<Pick<HttpServer, 'closeIdleConnections'>>).closeIdleConnections?.());
+  // Workers stop accepting and finish what they hold (their fetch records arrive before they
+  // exit); the internal listener stays open until then for the requests they pass on.
+  const workersStopped = (workers?.stop(9000) ?? Promise.resolve()).then(() => internal?.close());
+  // Stop listening; requests in flight (a phone's upload, an admin import) run to the end.
+  const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  // A keep-alive connection busy at close() turns idle once its answer is out: close it then.
+  const closeIdle = () => servers.forEach((s) => s.closeIdleConnections());
   const sweep = setInterval(closeIdle, 100);
   sweep.unref();
   closeIdle();
-  // Workers finish what they hold (their fetch records arrive before they exit); the internal
-  // listener stays open until then for the requests they pass on. This process's own share of
-  // connections drains the same way.
-  const workersStopped = Promise.all([workers?.stop(9000), local?.drain()]).then(() => internal?.close());
   void Promise.all([listenersClosed, workersStopped, sipStopped.catch(() => undefined)]).finally(() => {
     clearInterval(sweep);
     ctx.prerender.stop(); // writes the renders still buffered

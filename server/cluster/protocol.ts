@@ -9,8 +9,8 @@ import type { FailureKind } from '../services/enumeration-guard.js';
 
 export type ToWorker =
   | { type: 'init'; id: number; config: Config; internalSocket: string }
-  /** Sent with an accepted connection (a socket) for the worker to serve. */
-  | { type: 'conn' }
+  /** Sent with a listening handle, once per accept handle the worker should add. */
+  | { type: 'listen' }
   /** [ip, until (epoch ms)] of every current enumeration block. */
   | { type: 'blocks'; blocks: Array<[string, number]> }
   | { type: 'stop' };

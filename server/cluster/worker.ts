@@ -1,6 +1,6 @@
 /**
- * A phone worker: a second process answering phone file requests on connections the primary
- * accepted and handed over (config `http.phoneWorkers`), so a boot storm uses more than one core.
+ * A phone worker: a second process answering phone file requests on the primary's listening
+ * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
  *
  * It only reads. Every request starts from SQLite, not from a cache another process could have
  * made stale: the device row is read per request, stored renders are served only when their
@@ -11,7 +11,7 @@
  * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
@@ -22,7 +22,6 @@ import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
-import { ConnectionSet } from './connections.js';
 import { createProxy } from './proxy.js';
 import type { FromWorker, Observation, ToWorker } from './protocol.js';
 
@@ -130,16 +129,18 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     if (!phone(req, res)) proxy(req, res);
   };
 
-  // Connections arrive accepted (server/cluster/workers.ts handOff): this server never listens.
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
-  const connections = new ConnectionSet(server);
+  const servers: Server[] = [];
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    const idle = setInterval(() => servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections()), 100);
+    servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections());
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void connections.drain().then(() => {
+    void Promise.all(closing).then(() => {
+      clearInterval(idle);
       db.close();
       // Exit once the last fetch records are written to the channel.
       outbound.flush(() => {
@@ -151,12 +152,13 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
 
   process.on('message', (m: ToWorker, handle?: unknown) => {
     switch (m.type) {
-      case 'conn':
-        if (handle instanceof Socket) {
-          if (stopping) handle.destroy();
-          else connections.adopt(handle);
-        }
+      case 'listen': {
+        if (!handle || stopping) return;
+        const s = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
+        s.listen(handle as object, config.http.backlog);
+        servers.push(s);
         return;
+      }
       case 'blocks':
         mirror.set(m.blocks);
         return;

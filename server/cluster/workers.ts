@@ -1,17 +1,21 @@
 /**
- * The primary's side of phone workers (config `http.phoneWorkers`): forks them, hands them
- * accepted connections (main.ts picks whose turn it is), writes the fetch records and metrics
+ * The primary's side of phone workers (config `http.phoneWorkers`): forks them, hands each the
+ * listening socket (`http.acceptors` descriptors apiece), writes the fetch records and metrics
  * they send, counts their enumeration failures in the primary's guard and sends every worker
  * the resulting blocks. A worker that dies is started again; stop() drains them all.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { isFromWorker, type ToWorker } from './protocol.js';
 
 export interface PhoneWorkersOptions {
   count: number;
+  /** Accept handles per worker on the listening socket (server/http/acceptors.ts). */
+  acceptors: number;
+  /** The primary's listening HTTP server; workers accept on its socket. */
+  server: Server;
   /** The primary's internal listener (server/cluster/internal-listener.ts). */
   internalSocket: string;
   ctx: Context;
@@ -26,8 +30,6 @@ const RESTART_LIMIT = 5;
 
 export class PhoneWorkers {
   private readonly children = new Map<number, ChildProcess>();
-  /** Workers that said they are ready, in a stable order (main.ts takes turns over them). */
-  private ready_: ChildProcess[] = [];
   private readonly crashes: number[] = [];
   private stopping = false;
 
@@ -37,21 +39,9 @@ export class PhoneWorkers {
     for (let id = 1; id <= this.o.count; id++) this.spawn(id);
   }
 
-  /** Workers ready for connections. */
-  ready(): readonly ChildProcess[] {
-    return this.ready_;
-  }
-
-  /**
-   * Sends an accepted connection (never read: pauseOnConnect) to a worker, which serves it from
-   * then on. Node closes this process's copy once it is sent.
-   */
-  handOff(worker: ChildProcess, socket: Socket): void {
-    worker.send({ type: 'conn' } satisfies ToWorker, socket, (err) => {
-      if (!err) return;
-      this.o.ctx.log.warn({ err: err.message }, 'could not hand a connection to a phone worker');
-      socket.destroy();
-    });
+  /** Workers running now (for tests and the start-up log). */
+  pids(): number[] {
+    return [...this.children.values()].map((c) => c.pid ?? 0);
   }
 
   /** Every worker's copy of the enumeration blocks, after any change in the primary's guard. */
@@ -63,7 +53,6 @@ export class PhoneWorkers {
   /** Asks every worker to stop accepting and finish; resolves when all are gone (SIGKILL after graceMs). */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    this.ready_ = [];
     await Promise.all(
       [...this.children.values()].map(
         (c) =>
@@ -88,8 +77,10 @@ export class PhoneWorkers {
       if (!isFromWorker(m)) return;
       switch (m.type) {
         case 'ready': {
+          const handle = (this.o.server as unknown as { _handle?: object | null })._handle;
+          if (!handle) return;
+          for (let i = 0; i < Math.max(1, this.o.acceptors); i++) child.send({ type: 'listen' } satisfies ToWorker, handle as never);
           this.broadcastBlocks();
-          if (!this.ready_.includes(child)) this.ready_.push(child);
           ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
           return;
         }
@@ -106,7 +97,6 @@ export class PhoneWorkers {
     child.on('error', (err) => ctx.log.error({ worker: id, err: err.message }, 'phone worker error'));
     child.on('exit', (code, signal) => {
       if (this.children.get(id) === child) this.children.delete(id);
-      this.ready_ = this.ready_.filter((c) => c !== child);
       if (this.stopping) return;
       const now = Date.now();
       this.crashes.push(now);
