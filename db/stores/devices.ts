@@ -148,6 +148,12 @@ export class DeviceStore {
   /** Fetch-log rows written per device since its log was last trimmed. */
   private readonly sincePrune = new Map<string, number>();
   /**
+   * fetched_version as this store last wrote it, per device: fetches a phone worker answered
+   * arrive here without a cached head, and re-writing the same version every batch would put a
+   * row update per phone on the primary. Dropped with the head on any change to the row.
+   */
+  private readonly servedWritten = new Map<string, number>();
+  /**
    * Off in a phone worker (server/cluster/): another process writes this database, so every
    * read goes to SQLite and nothing here can turn stale.
    */
@@ -207,8 +213,13 @@ export class DeviceStore {
 
   /** Drop cached rows: one device, or all (`null`). */
   forget(mac: string | null): void {
-    if (mac === null) this.heads.clear();
-    else this.heads.delete(mac);
+    if (mac === null) {
+      this.heads.clear();
+      this.servedWritten.clear();
+    } else {
+      this.heads.delete(mac);
+      this.servedWritten.delete(mac);
+    }
     this.onForget(mac);
   }
 
@@ -287,6 +298,7 @@ export class DeviceStore {
       last.set(f.mac, prev ? { ...f, model: f.model ?? prev.model, firmware: f.firmware ?? prev.firmware } : f);
       if (f.configVersion !== null) served.set(f.mac, f);
     }
+    const written: Array<[string, number]> = [];
     this.db.transaction(() => {
       for (const f of records) {
         this.fetchLog.run(f);
@@ -297,9 +309,10 @@ export class DeviceStore {
         // A phone re-fetching the version it already has changes nothing: keep the cached head.
         // (One config version always renders the same line, so the version alone tells.)
         const head = this.heads.get(f.mac);
-        if (head && head.fetchedVersion === f.configVersion) continue;
+        if (head ? head.fetchedVersion === f.configVersion : this.servedWritten.get(f.mac) === f.configVersion) continue;
         this.fetchServed.run(f);
         this.heads.delete(f.mac); // only the head carries fetchedVersion: renders stay valid
+        if (f.configVersion !== null) written.push([f.mac, f.configVersion]);
       }
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.
@@ -309,6 +322,9 @@ export class DeviceStore {
         this.sincePrune.delete(mac);
       }
     })();
+    // Remembered only once committed: a rolled-back batch must be written again.
+    if (this.servedWritten.size + written.length > HEAD_CACHE_MAX) this.servedWritten.clear();
+    for (const [mac, v] of written) this.servedWritten.set(mac, v);
   }
 
   fetchHistory(mac: string, limit = 50): Array<Omit<FetchRecord, 'lineUser' | 'extension'>> {

@@ -1,0 +1,72 @@
+/**
+ * fetched_version (the "version last fetched" of a device's sync status) when fetches arrive
+ * without a cached head, as those a phone worker answered do: written when it changes, and never
+ * skipped for a device deleted and added again at the same version number.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../db/index.js';
+import { DeviceStore, type FetchRecord } from '../../db/stores/devices.js';
+import { parseMac } from '../../server/domain/mac.js';
+
+const MAC = parseMac('001565aabbcc')!;
+const device = { mac: MAC, vendor: 'yealink', model: 'T54W', label: null, ownerExtension: null, hotdeskEnabled: true, locationId: null, sipContact: null, sessionTimeout: null };
+const fetch = (configVersion: number | null, at: number): FetchRecord => ({
+  mac: MAC, at, ip: '10.0.0.9', userAgent: 'Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc', model: 'T54W', firmware: '96.86.0.100',
+  file: `${MAC}.cfg`, status: 200, configVersion, lineUser: configVersion === null ? null : '1001', extension: configVersion === null ? null : '1001',
+});
+
+describe('fetched_version from fetch records without a cached head', () => {
+  let dir: string;
+  let db: Db;
+  let store: DeviceStore;
+  const fetchedVersion = () => (db.prepare('SELECT fetched_version AS v FROM devices WHERE mac = ?').get(MAC) as { v: number | null }).v;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deskprov-served-'));
+    db = openDatabase(join(dir, 'deskprov.db'));
+    store = new DeviceStore(db);
+    store.insert(device, 1000);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records the version served, and the next one after a change', () => {
+    store.recordFetches([fetch(1, 2000)]);
+    expect(fetchedVersion()).to.equal(1);
+    store.recordFetches([fetch(1, 3000)]);
+    expect(fetchedVersion()).to.equal(1);
+    store.bumpVersion(MAC, 3500);
+    store.recordFetches([fetch(2, 4000)]);
+    expect(fetchedVersion()).to.equal(2);
+  });
+
+  it('a device deleted and added again at version 1 gets its fetch recorded again', () => {
+    store.recordFetches([fetch(1, 2000)]);
+    expect(fetchedVersion()).to.equal(1);
+    store.delete(MAC);
+    store.insert(device, 5000);
+    expect(fetchedVersion()).to.equal(null);
+    store.recordFetches([fetch(1, 6000)]);
+    expect(fetchedVersion()).to.equal(1);
+  });
+
+  it('a batch that fails to commit is not remembered as written', () => {
+    const original = db.transaction.bind(db);
+    let fail = true;
+    // The batch's statements run, then the commit fails: everything is rolled back.
+    (db as { transaction: typeof db.transaction }).transaction = ((fn: () => void) =>
+      original(() => {
+        fn();
+        if (fail) throw new Error('SQLITE_BUSY (simulated)');
+      })) as typeof db.transaction;
+    expect(() => store.recordFetches([fetch(1, 2000)])).to.throw(/simulated/);
+    fail = false;
+    store.recordFetches([fetch(1, 3000)]);
+    expect(fetchedVersion()).to.equal(1);
+  });
+});
