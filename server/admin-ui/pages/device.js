@@ -115,8 +115,10 @@ function actions(d, ctx) {
       const r = await optional('POST', `/devices/${d.mac}/logout`, {}, 'missing');
       if (r === 'missing') status.replaceChildren(h('p', { class: 'notice' }, 'Signing a guest out is not available on this server yet.'));
       else {
-        toast(`${d.guestExtension} signed out`);
+        // The page shows the new state first, then says so: whoever reads the notice reads a
+        // page that is already up to date.
         await ctx.reload();
+        toast(`${d.guestExtension} signed out`);
       }
     }),
   );
@@ -139,8 +141,8 @@ function editForm(d, users, locations, ctx) {
     e.preventDefault();
     busy(form.querySelector('button[type=submit]'), status, async () => {
       await api('PATCH', `/devices/${d.mac}`, { json: deviceBody(form, false) });
-      toast('Device saved');
       await ctx.reload();
+      toast('Device saved');
     });
   });
   return [status, form];

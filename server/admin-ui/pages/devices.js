@@ -78,8 +78,8 @@ function addSection(users, locations, ctx) {
     e.preventDefault();
     busy(form.querySelector('button[type=submit]'), status, async () => {
       const d = await api('POST', '/devices', { json: deviceBody(form, true) });
-      toast(`Added device ${d.mac}`);
       await ctx.reload();
+      toast(`Added device ${d.mac}`);
     });
   });
   return section('Add a device', status, form);
@@ -117,8 +117,8 @@ function importSection(ctx) {
     busy(go, status, async () => {
       if (checked !== text.value) throw new Error('the CSV changed since it was checked; press Check again');
       const r = await api('POST', '/devices/import', { text: checked, type: 'text/csv' });
-      toast(`Imported ${r.created} device(s)`);
       await ctx.reload();
+      toast(`Imported ${r.created} device(s)`);
     }),
   );
   return section(

@@ -18,8 +18,8 @@ export async function render(ctx) {
     busy(button, null, async () => {
       if (!confirm(`Delete location ${l.name}?`)) return;
       await api('DELETE', `/locations/${l.id}`);
-      toast('Location deleted');
       await ctx.reload();
+      toast('Location deleted');
     });
 
   return [
@@ -80,8 +80,8 @@ function locationForm(l, ctx) {
       };
       if (l) await api('PATCH', `/locations/${l.id}`, { json: body });
       else await api('POST', '/locations', { json: body });
-      toast(l ? 'Location saved' : 'Location added');
       await ctx.reload();
+      toast(l ? 'Location saved' : 'Location added');
     });
   });
   return [status, form];

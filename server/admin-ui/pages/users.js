@@ -58,8 +58,8 @@ function addForm(ctx) {
       if (v.pin) body.pin = v.pin;
       if (v.email) body.email = v.email;
       const u = await api('POST', '/users', { json: body });
-      toast(`Added user ${u.extension}`);
       await ctx.reload();
+      toast(`Added user ${u.extension}`);
     });
   });
   return [status, form];
@@ -103,15 +103,15 @@ function pinForm(u, path, ctx) {
     e.preventDefault();
     busy(form.querySelector('button[type=submit]'), status, async () => {
       await api('PATCH', path, { json: { pin: pin.value.trim() } });
-      toast('PIN saved');
       await ctx.reload();
+      toast('PIN saved');
     });
   });
   clear.addEventListener('click', () =>
     busy(clear, status, async () => {
       await api('PATCH', path, { json: { pin: null } });
-      toast('PIN removed');
       await ctx.reload();
+      toast('PIN removed');
     }),
   );
   return [status, form];
@@ -136,8 +136,8 @@ function editForm(u, path, ctx) {
       const body = { displayName: v.displayName, sipUsername: v.sipUsername, email: v.email || null, hotdeskAllowed: v.hotdeskAllowed };
       if (v.sipPassword) body.sipPassword = v.sipPassword;
       await api('PATCH', path, { json: body });
-      toast('User saved');
       await ctx.reload();
+      toast('User saved');
     });
   });
   const del = h('button', { type: 'button', class: 'danger subtle' }, 'Delete user');
