@@ -117,14 +117,22 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
   // Template saves happen in the primary: the templates table only grows (history rows), so its
-  // largest rowid changing is the signal to drop resolved templates and cached renders.
+  // largest rowid changing is the signal to drop resolved templates and cached renders. It is
+  // read only when the database changed at all since the last request (PRAGMA data_version
+  // changes with every commit by another connection, and costs no table read).
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const templatesMark = db.prepare<[], number | null>('SELECT max(rowid) FROM templates').pluck();
+  let seenData = dataVersion.get();
   let seenTemplates = templatesMark.get() ?? 0;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    const mark = templatesMark.get() ?? 0;
-    if (mark !== seenTemplates) {
-      seenTemplates = mark;
-      ctx.catalog.invalidate();
+    const data = dataVersion.get();
+    if (data !== seenData) {
+      seenData = data;
+      const mark = templatesMark.get() ?? 0;
+      if (mark !== seenTemplates) {
+        seenTemplates = mark;
+        ctx.catalog.invalidate();
+      }
     }
     if (!phone(req, res)) proxy(req, res);
   };
