@@ -11,7 +11,6 @@
  * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
 import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
@@ -137,14 +136,15 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     if (!phone(req, res)) proxy(req, res);
   };
 
-  const servers: Server[] = [];
+  const servers: Array<ReturnType<typeof createServer>> = [];
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    const idle = setInterval(() => servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections()), 100);
-    servers.forEach((s) => (s as ReturnType<typeof createServer>).closeIdleConnections());
+    const closeIdle = () => servers.forEach((s) => s.closeIdleConnections());
+    const idle = setInterval(closeIdle, 100);
+    closeIdle();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     void Promise.all(closing).then(() => {
