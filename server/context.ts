@@ -3,7 +3,7 @@
  * and signals on top; tests build the same graph over a temp database and a manual clock.
  */
 import type { Db } from '../db/index.js';
-import { createStores, type Stores } from '../db/stores/index.js';
+import { createStores, type StoreOptions, type Stores } from '../db/stores/index.js';
 import { ConsoleSessionStore } from '../db/stores/console-sessions.js';
 import type { Config } from './config.js';
 import { parseDuration } from './domain/duration.js';
@@ -45,6 +45,8 @@ export interface ContextOptions {
   log: Logger;
   /** Directory of operator template files (templates/ at the repo root by default). */
   templateDir?: string | null;
+  /** Store options: a phone worker turns per-device row caching off. */
+  stores?: StoreOptions;
 }
 
 export interface Context {
@@ -114,7 +116,7 @@ function blockingGuard(
 
 export function createContext(o: ContextOptions): Context {
   const { config, db, clock, log } = o;
-  const stores = createStores(db);
+  const stores = createStores(db, o.stores);
   const changes = new ChangeTracker(stores.devices, stores.outbox, clock);
   const catalog = new TemplateCatalog(stores.templates, o.templateDir === undefined ? new URL('../templates/', import.meta.url).pathname : o.templateDir);
   const auditLog = new SqliteAuditSink(stores.auditLog, clock);

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
+import { HTTP_TIMEOUTS } from './http/timeouts.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
 import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
@@ -82,7 +83,7 @@ startSip();
 const app = createApp(ctx);
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
 ctx.prerender.start();
-const newHttpServer = () => createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app.listener);
+const newHttpServer = () => createServer(HTTP_TIMEOUTS, app.listener);
 const server = newHttpServer();
 /** Every server object accepting connections (the extra acceptors too), for shutdown. */
 const servers: Array<ReturnType<typeof newHttpServer> | HttpsServer> = [server];

@@ -12,10 +12,12 @@ export class DeviceFileStore {
    * those probes off SQLite. Every write here drops the entries it could make wrong.
    */
   private readonly absent = new Set<string>();
-  /** Off in a phone worker: another process stores uploads (see DeviceStore.caching). */
-  caching = true;
 
-  constructor(private readonly db: Db) {
+  /** `caching`: see StoreOptions (off in a phone worker). */
+  constructor(
+    private readonly db: Db,
+    private readonly caching = true,
+  ) {
     this.get_ = db.prepare<[string, string], { content: Buffer; updated_at: number }>(
       'SELECT content, updated_at FROM device_files WHERE mac = ? AND slot = ?',
     );

@@ -153,15 +153,14 @@ export class DeviceStore {
    * row update per phone on the primary. Dropped with the head on any change to the row.
    */
   private readonly servedWritten = new Map<string, number>();
-  /**
-   * Off in a phone worker (server/cluster/): another process writes this database, so every
-   * read goes to SQLite and nothing here can turn stale.
-   */
-  caching = true;
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
-  constructor(private readonly db: Db) {
+  /** `caching`: see StoreOptions (off in a phone worker). */
+  constructor(
+    private readonly db: Db,
+    private readonly caching = true,
+  ) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM devices WHERE mac = ?');
     this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
       created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);

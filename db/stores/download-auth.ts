@@ -58,10 +58,12 @@ export class DownloadAuthStore {
   private readonly secretPut;
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
-  /** Off in a phone worker: another process writes these rows (see DeviceStore.caching). */
-  caching = true;
 
-  constructor(private readonly db: Db) {
+  /** `caching`: see StoreOptions (off in a phone worker). */
+  constructor(
+    private readonly db: Db,
+    private readonly caching = true,
+  ) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);

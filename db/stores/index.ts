@@ -32,9 +32,19 @@ export interface Stores {
   tx<T>(fn: () => T): T;
 }
 
-export function createStores(db: Db): Stores {
-  const devices = new DeviceStore(db);
-  const downloadAuth = new DownloadAuthStore(db);
+export interface StoreOptions {
+  /**
+   * Cache per-device rows on the phone hot path (default). Off in a phone worker
+   * (server/cluster/): another process writes this database, so every read goes to SQLite and
+   * nothing can turn stale.
+   */
+  caching?: boolean;
+}
+
+export function createStores(db: Db, o: StoreOptions = {}): Stores {
+  const caching = o.caching ?? true;
+  const devices = new DeviceStore(db, caching);
+  const downloadAuth = new DownloadAuthStore(db, caching);
   // Deleting a device cascades to its download-auth row: drop that cache entry with it.
   devices.onForget = (mac) => downloadAuth.forget(mac);
   return {
@@ -43,7 +53,7 @@ export function createStores(db: Db): Stores {
     locations: new LocationStore(db),
     devices,
     sessions: new SessionStore(db),
-    files: new DeviceFileStore(db),
+    files: new DeviceFileStore(db, caching),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),

@@ -5,19 +5,13 @@
  * allowlists, blocks, audit lines and rate limits see the real client.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The client's address, set by the worker's proxy (and only honoured on this socket). */
 export const PEER_HEADER = 'x-deskprov-peer';
-
-/** The client address of a request, as node reports it (IPv4-mapped IPv6 unwrapped). */
-export function clientSocketIp(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
 
 export interface InternalListener {
   path: string;

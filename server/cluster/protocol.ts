@@ -20,14 +20,16 @@ export type Observation = [string | null, string | null, number, number];
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'fetches'; records: FetchRecord[]; observed: Observation[] }
+  | { type: 'fetches'; records: FetchRecord[] }
+  | { type: 'observed'; observed: Observation[] }
   | { type: 'fail'; ip: string; kind: FailureKind };
 
 export function isFromWorker(m: unknown): m is FromWorker {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
   if (t === 'ready') return true;
-  if (t === 'fetches') return Array.isArray((m as { records?: unknown }).records) && Array.isArray((m as { observed?: unknown }).observed);
+  if (t === 'fetches') return Array.isArray((m as { records?: unknown }).records);
+  if (t === 'observed') return Array.isArray((m as { observed?: unknown }).observed);
   if (t === 'fail') return typeof (m as { ip?: unknown }).ip === 'string' && typeof (m as { kind?: unknown }).kind === 'string';
   return false;
 }

@@ -4,7 +4,8 @@
  * the client's address in PEER_HEADER on every request (see internal-listener.ts).
  */
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { clientSocketIp, PEER_HEADER } from './internal-listener.js';
+import { clientIp } from '../http/phone-handler.js';
+import { PEER_HEADER } from './internal-listener.js';
 
 /** Per-connection headers that must not be forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
@@ -35,7 +36,8 @@ export function createProxy(socketPath: string, onError: (err: Error) => void) {
         socketPath,
         method: req.method,
         path: req.url,
-        headers: forwardable(req.rawHeaders, [PEER_HEADER, clientSocketIp(req)]),
+        // The socket's peer as seen here; X-Forwarded-For travels on untouched for trustProxy.
+        headers: forwardable(req.rawHeaders, [PEER_HEADER, clientIp(req, false)]),
         agent,
       },
       (up) => {

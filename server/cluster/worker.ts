@@ -16,9 +16,11 @@ import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
 import { createPhoneHandler } from '../http/phone-handler.js';
+import { HTTP_TIMEOUTS } from '../http/timeouts.js';
 import { createLogger } from '../log.js';
 import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
+import { Batcher } from '../services/batcher.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
 import { createProxy } from './proxy.js';
@@ -26,9 +28,14 @@ import type { FromWorker, Observation, ToWorker } from './protocol.js';
 
 const FLUSH_MS = 250;
 
-function send(m: FromWorker, done?: () => void): void {
-  if (process.connected && process.send) process.send(m, undefined, undefined, () => done?.());
-  else done?.();
+/** The last message handed to the IPC channel, settled once it is written (messages go in order). */
+let lastWrite: Promise<void> = Promise.resolve();
+
+function send(m: FromWorker): void {
+  lastWrite = new Promise((written) => {
+    if (process.connected && process.send) process.send(m, undefined, undefined, () => written());
+    else written();
+  });
 }
 
 /** Blocks decided by the primary; failures seen here are counted there. */
@@ -54,56 +61,24 @@ class BlockMirror {
   }
 }
 
-/** Fetch records and request observations, sent to the primary every FLUSH_MS. */
-class Outbound {
-  private records: FetchRecord[] = [];
-  private observed: Observation[] = [];
-  private timer: NodeJS.Timeout | null = null;
-
-  record(f: FetchRecord): void {
-    this.records.push(f);
-    this.arm();
-  }
-
-  observe(vendor: string | null, kind: string | null, status: number, seconds: number): void {
-    this.observed.push([vendor, kind, status, seconds]);
-    this.arm();
-  }
-
-  /** Sends what is buffered; `done` runs once it is written to the channel. */
-  flush(done?: () => void): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.records.length === 0 && this.observed.length === 0) return void done?.();
-    send({ type: 'fetches', records: this.records, observed: this.observed }, done);
-    this.records = [];
-    this.observed = [];
-  }
-
-  private arm(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), FLUSH_MS);
-    this.timer.unref();
-  }
-}
-
 function start(init: Extract<ToWorker, { type: 'init' }>): void {
   // The primary starts the pre-render pass; a worker renders nothing itself.
   const config: Config = { ...init.config, provisioning: { ...init.config.provisioning, prerender: false } };
   const log = createLogger(config.log.level).child({ worker: init.id });
   const db = openDatabase(config.database.path);
-  const ctx = createContext({ config, db, clock: systemClock, log });
-  for (const store of [ctx.stores.devices, ctx.stores.downloadAuth, ctx.stores.files]) store.caching = false;
+  const ctx = createContext({ config, db, clock: systemClock, log, stores: { caching: false } });
 
   const mirror = new BlockMirror();
-  const outbound = new Outbound();
+  // Fetch records and request observations go to the primary in batches, like its own.
+  const fetches = new Batcher<FetchRecord>((records) => send({ type: 'fetches', records }), FLUSH_MS, 2000);
+  const observed = new Batcher<Observation>((list) => send({ type: 'observed', observed: list }), FLUSH_MS, 2000);
   const access = new PhoneAccess(ctx.downloadAuth, mirror, log, {
     allowlist: config.security.allowlist,
     requireClientCert: false,
   });
   const service = new ProvisioningService({
     config, devices: ctx.stores.devices, files: ctx.stores.files, renderer: ctx.renderer,
-    recorder: outbound, guard: mirror, clock: systemClock, log, access, replica: true,
+    recorder: fetches, guard: mirror, clock: systemClock, log, access, replica: true,
   });
   const phone = createPhoneHandler(service, {
     maxUploadBytes: config.http.maxUploadBytes,
@@ -111,7 +86,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     uploads: false,
     isDeferral: (err) => err instanceof DeferToPrimary,
     onError: (err, req) => log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
-    onResponse: (_req, r, seconds) => outbound.observe(r.vendor, r.kind, r.status, seconds),
+    onResponse: (_req, r, seconds) => observed.record([r.vendor, r.kind, r.status, seconds]),
   });
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
@@ -151,7 +126,9 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
       clearInterval(idle);
       db.close();
       // Exit once the last fetch records are written to the channel.
-      outbound.flush(() => {
+      fetches.flush();
+      observed.flush();
+      void lastWrite.then(() => {
         if (process.connected) process.disconnect();
         process.exit(0);
       });
@@ -162,7 +139,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     switch (m.type) {
       case 'listen': {
         if (!handle || stopping) return;
-        const s = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
+        const s = createServer(HTTP_TIMEOUTS, listener);
         s.listen(handle as object, config.http.backlog);
         servers.push(s);
         return;

@@ -39,11 +39,6 @@ export class PhoneWorkers {
     for (let id = 1; id <= this.o.count; id++) this.spawn(id);
   }
 
-  /** Workers running now (for tests and the start-up log). */
-  pids(): number[] {
-    return [...this.children.values()].map((c) => c.pid ?? 0);
-  }
-
   /** Every worker's copy of the enumeration blocks, after any change in the primary's guard. */
   broadcastBlocks(): void {
     const blocks = this.o.ctx.guard.list().map((b): [string, number] => [b.ip, b.until]);
@@ -86,6 +81,8 @@ export class PhoneWorkers {
         }
         case 'fetches':
           for (const r of m.records) ctx.recorder.record(r);
+          return;
+        case 'observed':
           for (const [vendor, kind, status, seconds] of m.observed) ctx.metrics.observePhone(vendor, kind, status, seconds);
           this.o.onServed?.(m.observed.length);
           return;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { RequestListener } from 'node:http';
 import type { Config } from '../config.js';
+import { HTTP_TIMEOUTS } from './timeouts.js';
 
 export type TlsConfig = NonNullable<Config['http']['tls']>;
 
@@ -27,9 +28,7 @@ export function createTlsServer(tls: TlsConfig, listener: RequestListener): Serv
       key: read(tls.key, 'key'),
       minVersion: 'TLSv1.2',
       ...(ca.length > 0 ? { ca, requestCert: true, rejectUnauthorized: false } : {}),
-      keepAliveTimeout: 65_000,
-      headersTimeout: 30_000,
-      requestTimeout: 60_000,
+      ...HTTP_TIMEOUTS,
     },
     listener,
   );

@@ -68,7 +68,8 @@ export interface ProvisioningDeps {
   /**
    * A phone worker (server/cluster/): it only reads. Whatever would write or render (an
    * unknown MAC with autoRegister, a file not rendered yet) throws DeferToPrimary instead, and
-   * the request is passed to the primary process.
+   * the request is passed to the primary process. (Uploads never get here: the worker's phone
+   * handler passes every PUT on before reading it.)
    */
   replica?: boolean;
 }
@@ -149,7 +150,6 @@ export class ProvisioningService {
       case 'log': {
         if (!device || !match.slot) return text(404, 'Not Found');
         if (req.method === 'PUT') {
-          if (this.d.replica) throw new DeferToPrimary('upload');
           const body = req.body ?? Buffer.alloc(0);
           const now = this.d.clock.now();
           if (match.kind === 'log') this.d.files.append(device.mac, match.slot, body, this.d.config.http.maxLogBytesPerDevice, now);
