@@ -5,8 +5,9 @@
  * manual clock, runs the sweep, prints a table (with the longest batch: the longest the event loop
  * is blocked) and writes bench-results/sweep.json.
  *
- *   npx tsx scripts/bench/sweep.ts [sessions]
+ *   npx tsx scripts/bench/sweep.ts [--sessions 100000]
  */
+import { Command } from 'commander';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,13 @@ import { createContext } from '../../server/context.js';
 import { createLogger } from '../../server/log.js';
 import { ManualClock } from '../../server/services/clock.js';
 import { SWEEP_BATCH } from '../../server/services/hotdesk.js';
+import { positiveInt } from './lib/args.js';
 
-const N = Number(process.argv[2] ?? 100_000);
+const N = new Command()
+  .description('the hot-desk sweep of many expiring sessions')
+  .option('--sessions <n>', 'sessions that expire at once', positiveInt, 100_000)
+  .parse()
+  .opts<{ sessions: number }>().sessions;
 const T0 = Date.UTC(2026, 0, 15, 8, 0, 0);
 const HOUR = 3_600_000;
 
