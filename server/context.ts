@@ -20,6 +20,7 @@ import { DeviceViewBuilder } from './services/device-view.js';
 import { DeviceService } from './services/devices.js';
 import { EnumerationGuard } from './services/enumeration-guard.js';
 import { FetchRecorder } from './services/fetch-recorder.js';
+import { FetchLogWriter } from './services/fetch-writer.js';
 import { LocationService } from './services/locations.js';
 import { ProvisioningService } from './services/provisioning.js';
 import { Renderer } from './services/renderer.js';
@@ -47,6 +48,11 @@ export interface ContextOptions {
   templateDir?: string | null;
   /** Store options: a phone worker turns per-device row caching off. */
   stores?: StoreOptions;
+  /**
+   * Write fetch records on a worker thread of their own (main.ts; server/services/fetch-writer.ts).
+   * Off by default, so a test's context starts no thread; never for an in-memory database.
+   */
+  fetchWriterThread?: boolean;
 }
 
 export interface Context {
@@ -145,7 +151,9 @@ export function createContext(o: ContextOptions): Context {
     forgetDownloadAuth(mac);
     renderer.forget(mac);
   };
-  const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => log.error({ err }, 'could not record fetches'));
+  const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
+  const writer = o.fetchWriterThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : null;
+  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer);
   const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {
     allowlist: config.security.allowlist,

@@ -48,7 +48,7 @@ if (generated) {
   );
 }
 
-const ctx = createContext({ config, db, clock: systemClock, log });
+const ctx = createContext({ config, db, clock: systemClock, log, fetchWriterThread: true });
 let stopJobs: () => void;
 try {
   stopJobs = startJobs(ctx, ctx.hotdesk);
@@ -187,10 +187,14 @@ function shutdown(signal: string): void {
   void Promise.all([listenersClosed, workersStopped, sipStopped.catch(() => undefined)]).finally(() => {
     clearInterval(sweep);
     ctx.prerender.stop(); // writes the renders still buffered
-    ctx.recorder.flush();
-    db.close();
-    log.info('stopped');
-    process.exit(0);
+    void ctx.recorder
+      .close() // the fetch records still buffered, then the writer thread
+      .catch((err: unknown) => log.error({ err }, 'could not write the last fetch records'))
+      .finally(() => {
+        db.close();
+        log.info('stopped');
+        process.exit(0);
+      });
   });
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,10 +1,11 @@
+import type { Transaction } from 'better-sqlite3';
 import type { Db } from '../index.js';
 
 /** Files phones upload (Polycom overrides, directories, call lists) and their capped logs. */
 export class DeviceFileStore {
   private readonly get_;
   private readonly put_;
-  private readonly append_: (mac: string, slot: string, data: Buffer, cap: number, now: number) => void;
+  private readonly append_: Transaction<(mac: string, slot: string, data: Buffer, cap: number, now: number) => void>;
   private readonly del_;
   /**
    * Files known not to exist. A Polycom asks for `-phone.cfg`, `-license.cfg` and
@@ -51,7 +52,7 @@ export class DeviceFileStore {
 
   append(mac: string, slot: string, data: Buffer, capBytes: number, now: number): void {
     this.absent.delete(`${mac}/${slot}`);
-    this.append_(mac, slot, data, capBytes, now);
+    this.append_.immediate(mac, slot, data, capBytes, now);
   }
 
   deleteAll(mac: string): void {

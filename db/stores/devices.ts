@@ -286,33 +286,52 @@ export class DeviceStore {
     return (this.ofVendor.all(vendor) as { mac: Mac }[]).map((r) => r.mac);
   }
 
-  /** Write a batch of fetch records in one transaction (called by FetchRecorder). */
+  /** Write a batch of fetch records in one transaction (FetchRecorder without a writer thread). */
   recordFetches(records: readonly FetchRecord[]): void {
+    const served = this.servedChanges(records);
+    this.writeFetches(records, served);
+    // Only once committed: a batch that rolled back must be written again.
+    this.fetchesWritten(served);
+  }
+
+  /**
+   * The fetched_version writes a batch needs: per device, its last record that carries a config
+   * version, unless the row is known to hold that version already (the cached head, or what was
+   * last written). A phone re-fetching the version it has changes nothing, so the cached head
+   * stays. (One config version always renders the same line, so the version alone tells.)
+   */
+  servedChanges(records: readonly FetchRecord[]): FetchRecord[] {
+    const served = new Map<string, FetchRecord>();
+    for (const f of records) if (f.configVersion !== null) served.set(f.mac, f);
+    const changes: FetchRecord[] = [];
+    for (const f of served.values()) {
+      const head = this.heads.get(f.mac);
+      if (head ? head.fetchedVersion === f.configVersion : this.servedWritten.get(f.mac) === f.configVersion) continue;
+      changes.push(f);
+    }
+    return changes;
+  }
+
+  /**
+   * Writes fetch records, each device's last-fetch summary and the `served` versions in one
+   * transaction. Touches no cache: it also runs on the fetch-log writer thread, with a store of
+   * its own (server/services/fetch-writer.ts); the caller then calls fetchesWritten.
+   */
+  writeFetches(records: readonly FetchRecord[], served: readonly FetchRecord[]): void {
     // One summary write per device per batch (a phone's boot sequence is several fetches):
     // the last fetch wins, model and firmware keep the last non-null value, as row by row would.
     const last = new Map<string, FetchRecord>();
-    const served = new Map<string, FetchRecord>();
     for (const f of records) {
       const prev = last.get(f.mac);
       last.set(f.mac, prev ? { ...f, model: f.model ?? prev.model, firmware: f.firmware ?? prev.firmware } : f);
-      if (f.configVersion !== null) served.set(f.mac, f);
     }
-    const written: Array<[string, number]> = [];
     this.db.transaction(() => {
       for (const f of records) {
         this.fetchLog.run(f);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
       }
       for (const f of last.values()) this.fetchSummary.run(f);
-      for (const f of served.values()) {
-        // A phone re-fetching the version it already has changes nothing: keep the cached head.
-        // (One config version always renders the same line, so the version alone tells.)
-        const head = this.heads.get(f.mac);
-        if (head ? head.fetchedVersion === f.configVersion : this.servedWritten.get(f.mac) === f.configVersion) continue;
-        this.fetchServed.run(f);
-        this.heads.delete(f.mac); // only the head carries fetchedVersion: renders stay valid
-        if (f.configVersion !== null) written.push([f.mac, f.configVersion]);
-      }
+      for (const f of served) this.fetchServed.run(f);
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.
       for (const mac of last.keys()) {
@@ -320,10 +339,16 @@ export class DeviceStore {
         this.fetchPrune.run(mac, mac);
         this.sincePrune.delete(mac);
       }
-    })();
-    // Remembered only once committed: a rolled-back batch must be written again.
-    if (this.servedWritten.size + written.length > HEAD_CACHE_MAX) this.servedWritten.clear();
-    for (const [mac, v] of written) this.servedWritten.set(mac, v);
+    }).immediate();
+  }
+
+  /** After writeFetches committed: heads whose fetched_version changed are dropped (renders stay valid). */
+  fetchesWritten(served: ReadonlyArray<Pick<FetchRecord, 'mac' | 'configVersion'>>): void {
+    if (this.servedWritten.size + served.length > HEAD_CACHE_MAX) this.servedWritten.clear();
+    for (const f of served) {
+      this.heads.delete(f.mac);
+      if (f.configVersion !== null) this.servedWritten.set(f.mac, f.configVersion);
+    }
   }
 
   fetchHistory(mac: string, limit = 50): Array<Omit<FetchRecord, 'lineUser' | 'extension'>> {

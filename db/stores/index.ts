@@ -61,6 +61,8 @@ export function createStores(db: Db, o: StoreOptions = {}): Stores {
     renderedFiles: new RenderedFileStore(db),
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),
-    tx: (fn) => db.transaction(fn)(),
+    // IMMEDIATE: the write lock is taken up front. Another connection (the fetch-log writer
+    // thread) commits at any moment; a transaction that read first and wrote later would fail.
+    tx: (fn) => db.transaction(fn).immediate(),
   };
 }

@@ -87,7 +87,7 @@ export class RenderedFileStore {
     let stored = 0;
     this.db.transaction(() => {
       for (const r of rows) stored += this.put_.run(r).changes;
-    })();
+    }).immediate();
     return stored;
   }
 

@@ -16,14 +16,19 @@ export class Batcher<T> {
 
   record(item: T): void {
     this.buffer.push(item);
-    if (this.buffer.length >= this.maxBatch) this.flush();
+    if (this.buffer.length >= this.maxBatch) this.drain();
     else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.intervalMs);
+      this.timer = setTimeout(() => this.drain(), this.intervalMs);
       this.timer.unref();
     }
   }
 
   flush(): void {
+    this.drain();
+  }
+
+  /** Hands what is buffered to `write` (the timer's and a full buffer's path; flush() may add more). */
+  protected drain(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;

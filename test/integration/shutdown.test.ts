@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown of the real process: `node --import tsx server/main.ts` on a temp database
  * and port. SIGTERM while a phone's upload is half sent: the upload completes with 2xx and is
- * stored, new connections are refused, and the process exits 0.
+ * stored (and its fetch record written), new connections are refused, and the process exits 0.
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -101,6 +101,9 @@ describe('graceful shutdown (real process)', function () {
     try {
       const row = db.prepare('SELECT length(content) AS n FROM device_files WHERE mac = ? AND slot = ?').get(MAC, 'boot.log') as { n: number } | undefined;
       expect(row?.n).to.equal(body.length);
+      // And so was its fetch record, which the writer thread had been handed at most a moment before.
+      const logged = db.prepare('SELECT status FROM fetch_log WHERE mac = ? AND file = ?').all(MAC, `${MAC}-boot.log`) as Array<{ status: number }>;
+      expect(logged).to.deep.equal([{ status: 201 }]);
     } finally {
       db.close();
     }

@@ -1,0 +1,185 @@
+/**
+ * Fetch records written off the main thread. Every phone request adds a fetch-log row, and at a
+ * few thousand requests a second those writes (B-tree pages all over the log's per-device index,
+ * WAL frames, checkpoints) cost the event loop tens of milliseconds per batch: that is where the
+ * worst phone latencies came from. A worker thread with its own connection to the same file
+ * takes them over. Its transactions are short, so the main thread's own writes wait little for
+ * the lock, and it checkpoints the WAL in the background.
+ *
+ * The main thread keeps the caches: it decides which fetched_version writes a batch needs
+ * (DeviceStore.servedChanges) and applies them to its cached heads when the thread answers that
+ * they are committed. `sync()` waits for everything posted so far, for reads that must see it.
+ * If the thread fails, writes fall back to the main thread.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { Db } from '../../db/index.js';
+import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
+
+/** What the thread is started with. */
+export interface WriterData {
+  path: string;
+  port: MessagePort;
+  /** Two Int32s: the sequence number of the last batch the thread has finished with; -1 once it failed to start. */
+  committed: SharedArrayBuffer;
+  /** Records per transaction. */
+  chunk: number;
+  checkpointMs: number;
+}
+
+export interface WriterBatch {
+  seq: number;
+  records: FetchRecord[];
+  /** The fetched_version writes this batch needs (DeviceStore.servedChanges). */
+  served: FetchRecord[];
+}
+
+export interface WriterReply {
+  seq: number;
+  /** fetched_version writes committed (empty when the batch failed before them). */
+  served: Array<Pick<FetchRecord, 'mac' | 'configVersion'>>;
+  error: string | null;
+}
+
+export interface FetchWriterOptions {
+  chunk?: number;
+  checkpointMs?: number;
+  /** Batches posted and not yet written, at most; a batch beyond that is dropped and reported. */
+  maxInFlight?: number;
+  /** How long `sync()` waits at most. */
+  syncTimeoutMs?: number;
+  /** The thread's module file (tests start one that fails). */
+  entry?: string;
+}
+
+/**
+ * The thread's entry is TypeScript, like the rest of deskprov: tsx is registered in the thread
+ * first (a worker does not inherit the main thread's loader hooks).
+ */
+const threadBoot = (entry: string) => `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
+try {
+  require(${JSON.stringify(TSX_CJS)}).register();
+  require(${JSON.stringify(entry)});
+} catch (err) {
+  Atomics.store(shared, 1, -1);
+  Atomics.notify(shared, 0);
+  throw err;
+}`;
+const TSX_CJS = createRequire(import.meta.url).resolve('tsx/cjs/api');
+const THREAD_ENTRY = fileURLToPath(new URL('./fetch-writer-thread.ts', import.meta.url));
+
+/** SQLite's default, restored on the main connection when the thread stops. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
+export class FetchLogWriter {
+  private worker: Worker | null;
+  private readonly port: MessagePort;
+  private readonly committed = new Int32Array(new SharedArrayBuffer(8));
+  private sent = 0;
+  /** Batches posted and not answered yet: written here if the thread stops before it does. */
+  private readonly inFlight = new Map<number, FetchRecord[]>();
+  private readonly maxInFlight: number;
+  private readonly syncTimeoutMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly devices: DeviceStore,
+    private readonly onError: (err: unknown) => void,
+    o: FetchWriterOptions = {},
+  ) {
+    this.maxInFlight = o.maxInFlight ?? 64;
+    this.syncTimeoutMs = o.syncTimeoutMs ?? 5000;
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const data: WriterData = { path: db.name, port: port2, committed: this.committed.buffer as SharedArrayBuffer, chunk: o.chunk ?? 256, checkpointMs: o.checkpointMs ?? 1000 };
+    this.worker = new Worker(threadBoot(o.entry ?? THREAD_ENTRY), { eval: true, workerData: data, transferList: [port2] });
+    // Neither keeps the process alive: shutdown syncs first (main.ts).
+    this.worker.unref();
+    this.port.on('message', (r: WriterReply) => this.apply(r));
+    this.port.unref();
+    this.worker.on('error', (err) => this.stopped(err));
+    this.worker.on('exit', (code) => this.stopped(new Error(`fetch-log writer thread exited (code ${code})`)));
+    // Checkpoints are the thread's job now; the main connection takes them back if it stops.
+    db.pragma('wal_autocheckpoint = 0');
+  }
+
+  /** Hands a batch to the thread (on the main thread if it is not running). */
+  write(records: FetchRecord[]): void {
+    if (!this.worker) {
+      this.devices.recordFetches(records);
+      return;
+    }
+    if (this.inFlight.size >= this.maxInFlight) {
+      this.onError(new Error(`fetch-log writer is ${this.inFlight.size} batches behind: ${records.length} fetch records dropped`));
+      return;
+    }
+    const batch: WriterBatch = { seq: ++this.sent, records, served: this.devices.servedChanges(records) };
+    this.inFlight.set(batch.seq, records);
+    this.port.postMessage(batch);
+  }
+
+  /** Blocks until every batch posted so far is written, and applies the answers. */
+  sync(): void {
+    const deadline = Date.now() + this.syncTimeoutMs;
+    for (;;) {
+      const done = Atomics.load(this.committed, 0);
+      if (done >= this.sent || !this.worker) break;
+      if (Atomics.load(this.committed, 1) === -1) {
+        this.stopped(new Error('fetch-log writer thread did not start'));
+        break;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.onError(new Error(`fetch-log writer did not finish ${this.sent - done} batches within ${this.syncTimeoutMs} ms`));
+        break;
+      }
+      Atomics.wait(this.committed, 0, done, left);
+    }
+    this.receive();
+  }
+
+  /** Waits for what was posted, then stops the thread; later writes run on the main thread. */
+  async close(): Promise<void> {
+    this.sync();
+    const w = this.worker;
+    this.worker = null;
+    this.port.close();
+    if (w) await w.terminate();
+    this.restoreCheckpoints();
+  }
+
+  private receive(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.apply(m.message as WriterReply);
+  }
+
+  private apply(r: WriterReply): void {
+    this.inFlight.delete(r.seq);
+    this.devices.fetchesWritten(r.served);
+    if (r.error !== null) this.onError(new Error(`could not write fetch records (batch ${r.seq}): ${r.error}`));
+  }
+
+  /** The thread is gone: what it had not written is written here, and so is everything after. */
+  private stopped(err: unknown): void {
+    const w = this.worker;
+    if (!w) return;
+    this.worker = null;
+    void w.terminate();
+    this.receive();
+    this.onError(err);
+    this.restoreCheckpoints();
+    const left = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const records of left) {
+      try {
+        this.devices.recordFetches(records);
+      } catch (e) {
+        this.onError(e);
+      }
+    }
+  }
+
+  private restoreCheckpoints(): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  }
+}
