@@ -78,6 +78,12 @@ export const configSchema = z.strictObject({
     renderCacheMb: z.number().int().min(1).max(4096).default(32),
     /** Render device files ahead of fetches (start-up catch-up, after changes); see docs/operations.md. */
     prerender: z.boolean().default(true),
+    /**
+     * Write fetch records on a worker thread with its own database connection (off: a slice per
+     * event-loop turn on the main thread). Worth it on a machine with cores to spare; costs
+     * about 15-20 MB of memory. See docs/operations.md.
+     */
+    fetchLogThread: z.boolean().default(false),
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),

@@ -2,7 +2,10 @@
  * Boot storm: deskprov against nginx serving the same pre-rendered files, on this machine.
  *
  *   npx tsx scripts/bench/boot-storm.ts [--devices 10000] [--storm 5000] [--duration 10] [--connections 64,1000]
+ *     [--workers 1] [--no-fetch-log-thread]
  *
+ * deskprov runs as set up for a machine with a core to spare: one phone worker
+ * (http.phoneWorkers 1) and fetch records written on their own thread (provisioning.fetchLogThread).
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
  * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
  *  1. first fetch on a fresh server, each device's config once (64 in flight), twice: from the
@@ -37,10 +40,11 @@ const opts = new Command()
   .option('--connections <list>', 'comma-separated connection counts', '64,1000')
   .option('--threads <n>', 'client worker threads', positiveInt, 2)
   .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
+  .option('--no-fetch-log-thread', 'write fetch records on the main thread (provisioning.fetchLogThread false)')
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
-  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; wrk: boolean; keep?: boolean }>();
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; wrk: boolean; keep?: boolean }>();
 if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64) throw new Error('--workers: expected 0–64');
 const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
   const onDemand = await firstFetch(plain.port, null).finally(() => plain.stop());
   console.log(`first fetch, render on demand: ${onDemand.reqPerSec.toLocaleString('en-US')}/s (${onDemand.requests} files, p99 ${onDemand.p99} ms, errors ${onDemand.errors})`);
   // (b) From stored renders: the start-up pre-render first, then the same fetches.
-  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers });
+  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
   stops.push(() => deskprov.stop());
   const prerenderSeconds = await waitForPrerender(deskprov.port);
   console.log(`start-up pre-render of ${opts.devices.toLocaleString('en-US')} devices: ${prerenderSeconds} s`);
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
   // the renders stored by the previous process are current and served).
   const port = deskprov.port;
   await deskprov.stop();
-  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers });
+  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
   const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
   storms.push({ server: 'deskprov (cold)', r: cold });
   console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
     durationSeconds: opts.duration,
     clientThreads: opts.threads,
     phoneWorkers: opts.workers,
+    fetchLogThread: opts.fetchLogThread,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     uncachedFirstFetch: { ...uncached, seen: undefined },
     firstFetchStoredRender: { ...uncached, seen: undefined, prerenderSeconds },

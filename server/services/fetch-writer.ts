@@ -72,7 +72,73 @@ const THREAD_ENTRY = fileURLToPath(new URL('./fetch-writer-thread.ts', import.me
 /** SQLite's default, restored on the main connection when the thread stops. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
-export class FetchLogWriter {
+/** Where FetchRecorder's batches go. */
+export interface FetchWriter {
+  write(records: FetchRecord[]): void;
+  /** Returns once everything handed over so far is in the database. */
+  sync(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * On the main thread, a slice of records per event-loop turn, each slice its own transaction:
+ * a batch of thousands written at once held the event loop for tens of milliseconds, and every
+ * phone request waiting behind it took as long.
+ */
+export class SlicedFetchWriter implements FetchWriter {
+  private readonly queue: FetchRecord[][] = [];
+  /** How far into queue[0] has been written. */
+  private offset = 0;
+  private scheduled: NodeJS.Immediate | null = null;
+
+  constructor(
+    private readonly devices: DeviceStore,
+    private readonly onError: (err: unknown) => void,
+    private readonly slice = 128,
+  ) {}
+
+  write(records: FetchRecord[]): void {
+    if (records.length === 0) return;
+    this.queue.push(records);
+    this.scheduled ??= setImmediate(() => this.pump());
+  }
+
+  sync(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    while (this.queue.length > 0) this.next(Infinity);
+  }
+
+  async close(): Promise<void> {
+    this.sync();
+  }
+
+  private pump(): void {
+    this.scheduled = null;
+    this.next(this.slice);
+    if (this.queue.length > 0) this.scheduled = setImmediate(() => this.pump());
+  }
+
+  /** Writes up to `n` records from the head of the queue. */
+  private next(n: number): void {
+    const batch = this.queue[0]!;
+    const end = Math.min(batch.length, this.offset + n);
+    const part = this.offset === 0 && end === batch.length ? batch : batch.slice(this.offset, end);
+    if (end === batch.length) {
+      this.queue.shift();
+      this.offset = 0;
+    } else {
+      this.offset = end;
+    }
+    try {
+      this.devices.recordFetches(part);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
+
+export class FetchLogWriter implements FetchWriter {
   private worker: Worker | null;
   private readonly port: MessagePort;
   private readonly committed = new Int32Array(new SharedArrayBuffer(8));
@@ -93,7 +159,13 @@ export class FetchLogWriter {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const data: WriterData = { path: db.name, port: port2, committed: this.committed.buffer as SharedArrayBuffer, chunk: o.chunk ?? 256, checkpointMs: o.checkpointMs ?? 1000 };
-    this.worker = new Worker(threadBoot(o.entry ?? THREAD_ENTRY), { eval: true, workerData: data, transferList: [port2] });
+    this.worker = new Worker(threadBoot(o.entry ?? THREAD_ENTRY), {
+      eval: true,
+      workerData: data,
+      transferList: [port2],
+      // It holds one batch at a time: a small heap keeps the process within its memory budget.
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
+    });
     // Neither keeps the process alive: shutdown syncs first (main.ts).
     this.worker.unref();
     this.port.on('message', (r: WriterReply) => this.apply(r));

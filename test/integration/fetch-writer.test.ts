@@ -1,6 +1,7 @@
 /**
- * The fetch-log writer thread (server/services/fetch-writer.ts) on a real database file: what
- * it writes is there after flush(), the main thread's caches follow it, the main thread's own
+ * Fetch-record writers (server/services/fetch-writer.ts) on a real database file. The default
+ * writes a slice per event-loop turn; the writer thread (`provisioning.fetchLogThread`): what it
+ * writes is there after flush(), the main thread's caches follow it, the main thread's own
  * transactions run beside it, and nothing recorded is lost when the thread fails or stops.
  */
 import { expect } from 'chai';
@@ -12,7 +13,7 @@ import type { FetchRecord } from '../../db/stores/devices.js';
 import { createStores, type Stores } from '../../db/stores/index.js';
 import { parseMac, type Mac } from '../../server/domain/mac.js';
 import { FetchRecorder } from '../../server/services/fetch-recorder.js';
-import { FetchLogWriter, type FetchWriterOptions } from '../../server/services/fetch-writer.js';
+import { FetchLogWriter, SlicedFetchWriter, type FetchWriterOptions } from '../../server/services/fetch-writer.js';
 
 const macs: Mac[] = Array.from({ length: 50 }, (_, i) => parseMac(`001565aa${i.toString(16).padStart(4, '0')}`)!);
 const fetchOf = (mac: Mac, at: number, configVersion: number | null = null): FetchRecord => ({
@@ -20,7 +21,7 @@ const fetchOf = (mac: Mac, at: number, configVersion: number | null = null): Fet
   file: `${mac}.cfg`, status: 200, configVersion, lineUser: configVersion === null ? null : '1001', extension: configVersion === null ? null : '1001',
 });
 
-describe('fetch-log writer thread', function () {
+describe('fetch-record writers', function () {
   this.timeout(30_000);
   let dir: string;
   let db: Db;
@@ -52,6 +53,20 @@ describe('fetch-log writer thread', function () {
     await recorder?.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('on the main thread: one slice per event-loop turn, the rest at flush()', async () => {
+    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100)));
+    for (let i = 0; i < 2000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i)); // a full batch: handed over at once
+    expect(logged().n).to.equal(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged().n).to.equal(100);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged().n).to.equal(200);
+    r.record(fetchOf(macs[0]!, 9000));
+    r.flush();
+    expect(logged().n).to.equal(2001);
+    expect(errors).to.deep.equal([]);
   });
 
   it('writes the records off the main thread; flush() returns once they are in the database', () => {

@@ -48,6 +48,8 @@ describe('graceful shutdown (real process)', function () {
       admin: { token: TOKEN },
       sip: { bindHost: '127.0.0.1', port: 0 },
       log: { level: 'info' },
+      // Fetch records go through the writer thread here: shutdown must wait for it too.
+      provisioning: { fetchLogThread: true },
     }));
     child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -89,6 +89,8 @@ export interface StartOptions {
   prerender?: boolean;
   /** http.phoneWorkers: extra processes answering phone files (default 0). */
   workers?: number;
+  /** provisioning.fetchLogThread (default: deskprov's own). */
+  fetchLogThread?: boolean;
 }
 
 /**
@@ -112,7 +114,11 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
     http: { host: '127.0.0.1', port },
     database: { path: o.dbPath },
     admin: { token: 'bench-admin-token-0123456789abcdef' },
-    provisioning: { baseUrl: `http://127.0.0.1:${port}/`, ...(o.prerender !== undefined ? { prerender: o.prerender } : {}) },
+    provisioning: {
+      baseUrl: `http://127.0.0.1:${port}/`,
+      ...(o.prerender !== undefined ? { prerender: o.prerender } : {}),
+      ...(o.fetchLogThread !== undefined ? { fetchLogThread: o.fetchLogThread } : {}),
+    },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
