@@ -2,10 +2,10 @@
  * Boot storm: deskprov against nginx serving the same pre-rendered files, on this machine.
  *
  *   npx tsx scripts/bench/boot-storm.ts [--devices 10000] [--storm 5000] [--duration 10] [--connections 64,1000]
- *     [--workers 1] [--no-fetch-log-thread]
+ *     [--workers 1] [--fetch-log-thread]
  *
- * deskprov runs as set up for a machine with a core to spare: one phone worker
- * (http.phoneWorkers 1) and fetch records written on their own thread (provisioning.fetchLogThread).
+ * deskprov runs with its defaults plus one phone worker (http.phoneWorkers 1, as for a machine
+ * with a core to spare). --fetch-log-thread adds provisioning.fetchLogThread.
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
  * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
  *  1. first fetch on a fresh server, each device's config once (64 in flight), twice: from the
@@ -40,7 +40,7 @@ const opts = new Command()
   .option('--connections <list>', 'comma-separated connection counts', '64,1000')
   .option('--threads <n>', 'client worker threads', positiveInt, 2)
   .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
-  .option('--no-fetch-log-thread', 'write fetch records on the main thread (provisioning.fetchLogThread false)')
+  .option('--fetch-log-thread', 'write fetch records on a thread of their own (provisioning.fetchLogThread)', false)
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()

@@ -1,15 +1,18 @@
 /**
- * Fetch records written off the main thread. Every phone request adds a fetch-log row, and at a
- * few thousand requests a second those writes (B-tree pages all over the log's per-device index,
- * WAL frames, checkpoints) cost the event loop tens of milliseconds per batch: that is where the
- * worst phone latencies came from. A worker thread with its own connection to the same file
- * takes them over. Its transactions are short, so the main thread's own writes wait little for
- * the lock, and it checkpoints the WAL in the background.
+ * How FetchRecorder's batches reach the database. Every phone request adds a fetch-log row, and
+ * at a few thousand requests a second a batch (B-tree pages all over the log's per-device index,
+ * WAL frames, checkpoints) took the event loop 30-80 ms when written in one go: that is where the
+ * worst phone latencies came from. Two writers avoid it:
  *
- * The main thread keeps the caches: it decides which fetched_version writes a batch needs
- * (DeviceStore.servedChanges) and applies them to its cached heads when the thread answers that
- * they are committed. `sync()` waits for everything posted so far, for reads that must see it.
- * If the thread fails, writes fall back to the main thread.
+ * - SlicedFetchWriter (the default): on the main thread, a slice of records per event-loop turn.
+ * - FetchLogWriter (`provisioning.fetchLogThread`): a worker thread with its own connection to
+ *   the same file writes them, in short transactions so the main thread's own writes wait little
+ *   for the lock, and checkpoints the WAL. The main thread keeps the caches: it decides which
+ *   fetched_version writes a batch needs (DeviceStore.servedChanges) and applies them to its
+ *   cached heads when the thread answers that they are committed. If the thread fails, what it
+ *   had not written is written on the main thread, and so is everything after.
+ *
+ * Both: `sync()` returns once everything handed over is written, for reads that must see it.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
