@@ -115,6 +115,21 @@ export interface FetchRecord {
   extension: string | null;
 }
 
+/**
+ * Device rows (`inner`, any SELECT * FROM devices) with their last fetch: the newest fetch_log
+ * row of the device, unless it predates the device (a MAC deleted and added again). Model and
+ * firmware are the newest known, as a fetch without a User-Agent carries neither.
+ */
+function withLastFetch(inner: string): string {
+  const newest = (col: string) => `CASE WHEN f.id IS NULL THEN NULL ELSE coalesce(f.${col},
+    (SELECT ${col} FROM fetch_log WHERE mac = d.mac AND ${col} IS NOT NULL AND at >= d.created_at ORDER BY id DESC LIMIT 1)) END`;
+  return `SELECT d.*, f.at AS last_fetch_at, f.ip AS last_fetch_ip, f.user_agent AS last_fetch_ua, f.file AS last_fetch_file,
+      ${newest('model')} AS last_fetch_model, ${newest('firmware')} AS last_fetch_firmware
+    FROM (${inner}) d
+    LEFT JOIN fetch_log f ON f.id = (SELECT id FROM fetch_log WHERE mac = d.mac ORDER BY id DESC LIMIT 1) AND f.at >= d.created_at
+    ORDER BY d.mac`;
+}
+
 /** Devices whose head row is cached at most (about 100 bytes each). */
 const HEAD_CACHE_MAX = 250_000;
 /** Fetch-log rows kept per device, and how many may accumulate before it is trimmed. */
@@ -128,12 +143,12 @@ export class DeviceStore {
   private readonly ins;
   private readonly upd;
   private readonly del;
+  private readonly fetchesOf;
   private readonly bump;
   private readonly bumpMany;
   private readonly forUser;
   private readonly atLocation;
   private readonly ofVendor;
-  private readonly fetchSummary;
   private readonly fetchServed;
   private readonly fetchLog;
   private readonly fetchPrune;
@@ -161,7 +176,7 @@ export class DeviceStore {
     private readonly db: Db,
     private readonly caching = true,
   ) {
-    this.byMac = db.prepare<[string], Row>('SELECT * FROM devices WHERE mac = ?');
+    this.byMac = db.prepare<[string], Row>(withLastFetch('SELECT * FROM devices WHERE mac = ?'));
     this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
       created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);
     this.count_ = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices');
@@ -174,6 +189,7 @@ export class DeviceStore {
       sip_contact = @sipContact, session_timeout = @sessionTimeout,
       updated_at = @now WHERE mac = @mac`);
     this.del = db.prepare('DELETE FROM devices WHERE mac = ?');
+    this.fetchesOf = db.prepare('DELETE FROM fetch_log WHERE mac = ?');
     this.bump = db.prepare('UPDATE devices SET config_version = config_version + 1, updated_at = ? WHERE mac = ?');
     this.bumpMany = db.prepare(`UPDATE devices SET config_version = config_version + 1, updated_at = ?
       WHERE mac IN (SELECT value FROM json_each(?))`);
@@ -181,9 +197,6 @@ export class DeviceStore {
       UNION SELECT mac FROM sessions WHERE extension = ? AND ended_at IS NULL`);
     this.atLocation = db.prepare<[number]>('SELECT mac FROM devices WHERE location_id = ?');
     this.ofVendor = db.prepare<[string]>('SELECT mac FROM devices WHERE vendor = ?');
-    this.fetchSummary = db.prepare(`UPDATE devices SET last_fetch_at = @at, last_fetch_ip = @ip, last_fetch_ua = @userAgent,
-      last_fetch_file = @file, last_fetch_model = coalesce(@model, last_fetch_model),
-      last_fetch_firmware = coalesce(@firmware, last_fetch_firmware) WHERE mac = @mac`);
     this.fetchServed = db.prepare(`UPDATE devices SET fetched_version = @configVersion, fetched_line_user = @lineUser,
       fetched_extension = @extension WHERE mac = @mac`);
     this.fetchLog = db.prepare(`INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version)
@@ -241,7 +254,7 @@ export class DeviceStore {
       where.push(`(mac LIKE @q ESCAPE '\\' OR label LIKE @q ESCAPE '\\' OR model LIKE @q ESCAPE '\\' OR owner_extension LIKE @q ESCAPE '\\')`);
       params.q = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    const sql = `SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY mac LIMIT @limit OFFSET @offset`;
+    const sql = withLastFetch(`SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY mac LIMIT @limit OFFSET @offset`);
     return (this.db.prepare(sql).all(params) as Row[]).map(toDevice);
   }
 
@@ -259,6 +272,7 @@ export class DeviceStore {
   delete(mac: string): void {
     this.forget(mac);
     this.del.run(mac);
+    this.fetchesOf.run(mac);
   }
 
   bumpVersion(mac: string, now: number): void {
@@ -313,28 +327,22 @@ export class DeviceStore {
   }
 
   /**
-   * Writes fetch records, each device's last-fetch summary and the `served` versions in one
-   * transaction. Touches no cache: it also runs on the fetch-log writer thread, with a store of
-   * its own (server/services/fetch-writer.ts); the caller then calls fetchesWritten.
+   * Writes fetch records and the `served` versions in one transaction. Touches no cache: it also
+   * runs on the fetch-log writer thread, with a store of its own (server/services/fetch-writer.ts);
+   * the caller then calls fetchesWritten. (A device's last fetch is its newest fetch_log row.)
    */
   writeFetches(records: readonly FetchRecord[], served: readonly FetchRecord[]): void {
-    // One summary write per device per batch (a phone's boot sequence is several fetches):
-    // the last fetch wins, model and firmware keep the last non-null value, as row by row would.
-    const last = new Map<string, FetchRecord>();
-    for (const f of records) {
-      const prev = last.get(f.mac);
-      last.set(f.mac, prev ? { ...f, model: f.model ?? prev.model, firmware: f.firmware ?? prev.firmware } : f);
-    }
+    const macs = new Set<string>();
     this.db.transaction(() => {
       for (const f of records) {
         this.fetchLog.run(f);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
+        macs.add(f.mac);
       }
-      for (const f of last.values()) this.fetchSummary.run(f);
       for (const f of served) this.fetchServed.run(f);
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.
-      for (const mac of last.keys()) {
+      for (const mac of macs) {
         if ((this.sincePrune.get(mac) ?? 0) < PRUNE_EVERY) continue;
         this.fetchPrune.run(mac, mac);
         this.sincePrune.delete(mac);

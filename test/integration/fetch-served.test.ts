@@ -1,7 +1,8 @@
 /**
  * fetched_version (the "version last fetched" of a device's sync status) when fetches arrive
  * without a cached head, as those a phone worker answered do: written when it changes, and never
- * skipped for a device deleted and added again at the same version number.
+ * skipped for a device deleted and added again at the same version number. And a device's last
+ * fetch, read from its newest fetch-log row.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -68,5 +69,23 @@ describe('fetched_version from fetch records without a cached head', () => {
     fail = false;
     store.recordFetches([fetch(1, 3000)]);
     expect(fetchedVersion()).to.equal(1);
+  });
+
+  it("a device's last fetch is its newest record; a fetch without a User-Agent keeps the model and firmware known", () => {
+    store.recordFetches([fetch(null, 2000)]);
+    store.recordFetches([{ ...fetch(null, 3000), ip: '10.0.0.10', userAgent: null, model: null, firmware: null, file: 'y000000000000.cfg' }]);
+    expect(store.get(MAC)!.lastFetch).to.deep.equal({ at: 3000, ip: '10.0.0.10', userAgent: null, file: 'y000000000000.cfg', model: 'T54W', firmware: '96.86.0.100' });
+  });
+
+  it('a device deleted and added again has no last fetch until it fetches again', () => {
+    store.recordFetches([fetch(1, 2000)]);
+    store.delete(MAC);
+    // A record of the old device still on its way (recorded before the delete) is not shown either.
+    store.insert(device, 5000);
+    store.recordFetches([fetch(1, 4000)]);
+    expect(store.get(MAC)!.lastFetch).to.equal(null);
+    expect(store.list().find((d) => d.mac === MAC)!.lastFetch).to.equal(null);
+    store.recordFetches([fetch(1, 6000)]);
+    expect(store.get(MAC)!.lastFetch).to.include({ at: 6000, model: 'T54W' });
   });
 });
