@@ -1,4 +1,5 @@
 import type { Db } from '../index.js';
+import { ALL_DEVICES, DeviceChangeStore } from './device-changes.js';
 import type { Mac } from '../../server/domain/mac.js';
 
 export interface DeviceRecord {
@@ -130,6 +131,9 @@ function withLastFetch(inner: string): string {
     ORDER BY d.mac`;
 }
 
+/** A bulk change to more devices than this is noted as a change to all (workers drop everything). */
+const NOTES_EACH_MAX = 256;
+
 /** Devices whose head row is cached at most (about 100 bytes each). */
 const HEAD_CACHE_MAX = 250_000;
 /** Fetch-log rows kept per device, and how many may accumulate before it is trimmed. */
@@ -168,6 +172,8 @@ export class DeviceStore {
    * row update per phone on the primary. Dropped with the head on any change to the row.
    */
   private readonly servedWritten = new Map<string, number>();
+  /** Every write is noted there for phone workers' caches. */
+  private readonly notes: DeviceChangeStore;
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
@@ -176,6 +182,7 @@ export class DeviceStore {
     private readonly db: Db,
     private readonly caching = true,
   ) {
+    this.notes = new DeviceChangeStore(db);
     this.byMac = db.prepare<[string], Row>(withLastFetch('SELECT * FROM devices WHERE mac = ?'));
     this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
       created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);
@@ -261,23 +268,27 @@ export class DeviceStore {
   insert(d: DeviceWrite, now: number): void {
     this.forget(d.mac);
     this.ins.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
+    this.notes.note(d.mac);
   }
 
   /** Update the editable fields (the caller bumps the config version through ChangeTracker). */
   update(d: DeviceWrite, now: number): void {
     this.forget(d.mac);
     this.upd.run({ ...d, hotdeskEnabled: d.hotdeskEnabled ? 1 : 0, now });
+    this.notes.note(d.mac);
   }
 
   delete(mac: string): void {
     this.forget(mac);
     this.del.run(mac);
     this.fetchesOf.run(mac);
+    this.notes.note(mac);
   }
 
   bumpVersion(mac: string, now: number): void {
     this.forget(mac);
     this.bump.run(now, mac);
+    this.notes.note(mac);
   }
 
   /** Bump many devices with one statement (sweeps and template saves touch thousands). */
@@ -285,6 +296,8 @@ export class DeviceStore {
     if (macs.length === 1) return this.bumpVersion(macs[0]!, now);
     for (const mac of macs) this.forget(mac);
     this.bumpMany.run(now, JSON.stringify(macs));
+    if (macs.length > NOTES_EACH_MAX) this.notes.note(ALL_DEVICES);
+    else for (const mac of macs) this.notes.note(mac);
   }
 
   /** Devices whose line is this user's: owned by them, or where they sit as a guest. */
@@ -339,7 +352,10 @@ export class DeviceStore {
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
         macs.add(f.mac);
       }
-      for (const f of served) this.fetchServed.run(f);
+      for (const f of served) {
+        this.fetchServed.run(f);
+        this.notes.note(f.mac);
+      }
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.
       for (const mac of macs) {

@@ -1,5 +1,6 @@
 /** Per-device download credentials, auth mode, allowlist and enrolment window. */
 import type { Db } from '../index.js';
+import { DeviceChangeStore } from './device-changes.js';
 import type { Mac } from '../../server/domain/mac.js';
 
 export type DownloadAuthMode = 'off' | 'provision' | 'enforce';
@@ -58,12 +59,15 @@ export class DownloadAuthStore {
   private readonly secretPut;
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
+  /** Every write is noted there for phone workers' caches. */
+  private readonly notes: DeviceChangeStore;
 
   /** `caching`: see StoreOptions (off in a phone worker). */
   constructor(
     private readonly db: Db,
     private readonly caching = true,
   ) {
+    this.notes = new DeviceChangeStore(db);
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);
@@ -102,13 +106,14 @@ export class DownloadAuthStore {
   /** Creates the row unless one exists (first writer wins); returns the stored row. */
   ensure(mac: Mac, init: { mode: DownloadAuthMode | null; username: string; password: string; credsVersion: number }, now: number): DownloadAuthRecord {
     this.forget(mac);
-    this.ins.run({ mac, ...init, now });
+    if (this.ins.run({ mac, ...init, now }).changes > 0) this.notes.note(mac);
     return this.get(mac)!;
   }
 
   save(r: Omit<DownloadAuthRecord, 'updatedAt' | 'username'>, now: number): void {
     this.forget(r.mac);
     this.upd.run({ ...r, now });
+    this.notes.note(r.mac);
   }
 
   /** Every device with its mode and whether it has fetched its credentials (for the rollout report). */

@@ -2,6 +2,7 @@ import type { Db } from '../index.js';
 import { ApiTokenStore } from './api-tokens.js';
 import { AuditStore } from './audit.js';
 import { DownloadAuthStore } from './download-auth.js';
+import { DeviceChangeStore } from './device-changes.js';
 import { DeviceFileStore } from './device-files.js';
 import { DeviceStore } from './devices.js';
 import { LocationStore } from './locations.js';
@@ -24,6 +25,8 @@ export interface Stores {
   /** NOTIFYs sent and their answers, last 50 per device. */
   notifyLog: NotifyLogStore;
   downloadAuth: DownloadAuthStore;
+  /** Notes of changed device rows, for phone workers' caches (written by triggers). */
+  deviceChanges: DeviceChangeStore;
   /** Device files as last rendered (served by a fresh process without rendering). */
   renderedFiles: RenderedFileStore;
   apiTokens: ApiTokenStore;
@@ -39,6 +42,8 @@ export interface StoreOptions {
    * nothing can turn stale.
    */
   caching?: boolean;
+  /** Cache which uploaded files are absent (default: `caching`). */
+  cacheFiles?: boolean;
 }
 
 export function createStores(db: Db, o: StoreOptions = {}): Stores {
@@ -53,11 +58,12 @@ export function createStores(db: Db, o: StoreOptions = {}): Stores {
     locations: new LocationStore(db),
     devices,
     sessions: new SessionStore(db),
-    files: new DeviceFileStore(db, caching),
+    files: new DeviceFileStore(db, o.cacheFiles ?? caching),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),
     downloadAuth,
+    deviceChanges: new DeviceChangeStore(db),
     renderedFiles: new RenderedFileStore(db),
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),

@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { openDatabase } from '../../db/index.js';
+import { ALL_DEVICES } from '../../db/stores/device-changes.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
@@ -61,12 +62,17 @@ class BlockMirror {
   }
 }
 
+/** Change notes read at once; more than that pending drops every cached row instead. */
+const NOTES_AT_ONCE = 5000;
+
 function start(init: Extract<ToWorker, { type: 'init' }>): void {
   // The primary starts the pre-render pass; a worker renders nothing itself.
   const config: Config = { ...init.config, provisioning: { ...init.config.provisioning, prerender: false } };
   const log = createLogger(config.log.level).child({ worker: init.id });
   const db = openDatabase(config.database.path);
-  const ctx = createContext({ config, db, clock: systemClock, log, stores: { caching: false } });
+  // Device and download-auth rows are cached, and dropped by the change notes below; which
+  // uploaded files are absent is not (uploads are rare, and a phone reads its own back at once).
+  const ctx = createContext({ config, db, clock: systemClock, log, stores: { caching: true, cacheFiles: false } });
 
   const mirror = new BlockMirror();
   // Fetch records and request observations go to the primary in batches, like its own.
@@ -90,23 +96,40 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
-  // Template saves happen in the primary: the templates table only grows (history rows), so its
-  // largest rowid changing is the signal to drop resolved templates and cached renders. It is
-  // read only when the database changed at all since the last request (PRAGMA data_version
-  // changes with every commit by another connection, and costs no table read).
+  // Everything this worker caches is checked when the database changed at all since the last
+  // request (PRAGMA data_version changes with every commit by another connection and costs no
+  // table read). Template saves only add rows to the templates table, so its largest rowid
+  // changing drops resolved templates and cached renders. Device and download-auth rows are
+  // dropped by the notes their stores write with every change to them (migration 007); a note
+  // for all devices, a gap in the notes (trimmed before this worker read them) or a long run of
+  // them drops every cached row.
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const templatesMark = db.prepare<[], number | null>('SELECT max(rowid) FROM templates').pluck();
+  const notes = ctx.stores.deviceChanges;
   let seenData = dataVersion.get();
   let seenTemplates = templatesMark.get() ?? 0;
+  let seenNote = notes.latest();
+  const catchUp = () => {
+    const mark = templatesMark.get() ?? 0;
+    if (mark !== seenTemplates) {
+      seenTemplates = mark;
+      ctx.catalog.invalidate();
+    }
+    const changed = notes.since(seenNote, NOTES_AT_ONCE);
+    if (changed.length === 0) return;
+    if (changed[0]!.seq !== seenNote + 1 || changed.length === NOTES_AT_ONCE || changed.some((c) => c.mac === ALL_DEVICES)) {
+      ctx.stores.devices.forget(null);
+      seenNote = notes.latest();
+      return;
+    }
+    for (const c of changed) ctx.stores.devices.forget(c.mac); // and its download-auth row and renders
+    seenNote = changed[changed.length - 1]!.seq;
+  };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const data = dataVersion.get();
     if (data !== seenData) {
       seenData = data;
-      const mark = templatesMark.get() ?? 0;
-      if (mark !== seenTemplates) {
-        seenTemplates = mark;
-        ctx.catalog.invalidate();
-      }
+      catchUp();
     }
     if (!phone(req, res)) proxy(req, res);
   };

@@ -1,12 +1,16 @@
 /**
  * Scheduled jobs; the one place that imports node-cron. The hot-desk sweep runs once at
  * start-up (catching up on sessions that expired while deskprov was down), on
- * `hotdesk.sweepCron`, and at each `hotdesk.dailyLogoutAt` in `provisioning.timeZone`.
+ * `hotdesk.sweepCron`, and at each `hotdesk.dailyLogoutAt` in `provisioning.timeZone`. The
+ * device change notes are trimmed every minute.
  */
 import cron from 'node-cron';
 import type { Context } from '../context.js';
 import { nextDailyLogout } from '../domain/hotdesk-policy.js';
 import type { HotdeskService } from '../services/hotdesk.js';
+
+/** Device change notes kept (each ~30 bytes). */
+const CHANGE_NOTES_KEPT = 100_000;
 
 /** Stops every job's timers (safe to call twice); `firstSweep` settles with the start-up catch-up count. */
 export type StopJobs = (() => void) & { firstSweep: Promise<number> };
@@ -62,10 +66,22 @@ export function startJobs(ctx: Context, hotdesk: HotdeskService): StopJobs {
   };
   armDaily();
 
+  // The change notes phone workers read (migration 007): the newest are plenty for workers that
+  // read them after every commit; one that finds a gap drops all it caches.
+  const trimNotes = setInterval(() => {
+    try {
+      ctx.stores.deviceChanges.trim(CHANGE_NOTES_KEPT);
+    } catch (err) {
+      log.warn({ err, job: 'change-notes' }, 'could not trim the device change notes');
+    }
+  }, 60_000);
+  trimNotes.unref();
+
   let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
+    clearInterval(trimNotes);
     if (daily) clearTimeout(daily);
     void task.destroy();
   };

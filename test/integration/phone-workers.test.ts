@@ -155,6 +155,21 @@ describe('phone workers (real processes)', function () {
     expect(readded.every((a) => a.status === 200 && a.body.includes('bobs-secret') && !a.body.includes('secret-round'))).to.equal(true);
   });
 
+  it('a download-auth change reaches the worker at once: enforce means 401 from every process', async () => {
+    const mac = MAC;
+    expect((await api('PUT', `devices/${mac}/download-auth`, { mode: 'provision' })).status).to.equal(200);
+    // Both processes answer (and cache the device and its download-auth row) while provisioning.
+    const provisioning = await everywhere(`/${mac}.cfg`);
+    expect(provisioning.every((a) => a.status === 200)).to.equal(true);
+    // The phone has its credentials once its fetch records (sent by the worker every 250 ms) are in.
+    await until('the device to be ready for enforce', async () => (await api('GET', `devices/${mac}/download-auth`)).body.includes('"ready":true'));
+    expect((await api('PUT', `devices/${mac}/download-auth`, { mode: 'enforce' })).status).to.equal(200);
+    const enforced = await everywhere(`/${mac}.cfg`);
+    expect(enforced.map((a) => a.status).filter((st) => st !== 401), 'answers other than 401').to.deep.equal([]);
+    expect((await api('PUT', `devices/${mac}/download-auth`, { mode: 'off' })).status).to.equal(200);
+    expect((await everywhere(`/${mac}.cfg`)).every((a) => a.status === 200)).to.equal(true);
+  });
+
   it('passes what it does not answer to the primary: admin API, uploads, with the client address', async () => {
     const passedBefore = await metric('deskprov_phone_worker_passed_total');
     const lists = await Promise.all(Array.from({ length: CONNECTIONS * 2 }, () => api('GET', 'devices')));

@@ -1,0 +1,82 @@
+/**
+ * Device change notes (migration 007): every store method that writes a row a phone worker
+ * caches notes the change, and a change to thousands of devices at once is one note for all.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../db/index.js';
+import { ALL_DEVICES } from '../../db/stores/device-changes.js';
+import { createStores, type Stores } from '../../db/stores/index.js';
+import { parseMac } from '../../server/domain/mac.js';
+
+const MAC = parseMac('001565aabbcc')!;
+const OTHER = parseMac('001565aabbdd')!;
+const device = (mac: typeof MAC) => ({ mac, vendor: 'yealink', model: 'T54W', label: null, ownerExtension: null, hotdeskEnabled: true, locationId: null, sipContact: null, sessionTimeout: null });
+
+describe('device change notes', () => {
+  let dir: string;
+  let db: Db;
+  let s: Stores;
+  let seen: number;
+  /** The MACs noted since the last call. */
+  const noted = () => {
+    const rows = s.deviceChanges.since(seen, 1000);
+    if (rows.length) seen = rows[rows.length - 1]!.seq;
+    return rows.map((r) => r.mac);
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deskprov-notes-'));
+    db = openDatabase(join(dir, 'deskprov.db'));
+    s = createStores(db);
+    seen = s.deviceChanges.latest();
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('notes a device added, changed, bumped, fetched at a new version and deleted', () => {
+    s.devices.insert(device(MAC), 1000);
+    expect(noted()).to.deep.equal([MAC]);
+    s.devices.update({ ...device(MAC), model: 'T57W' }, 2000);
+    expect(noted()).to.deep.equal([MAC]);
+    s.devices.bumpVersions([MAC], 3000);
+    expect(noted()).to.deep.equal([MAC]);
+    const f = { mac: MAC, at: 4000, ip: '10.0.0.1', userAgent: null, model: null, firmware: null, file: `${MAC}.cfg`, status: 200, configVersion: 2, lineUser: null, extension: null };
+    s.devices.recordFetches([f]);
+    expect(noted(), 'fetched_version written').to.deep.equal([MAC]);
+    s.devices.recordFetches([{ ...f, at: 5000 }]);
+    expect(noted(), 'the same version again changes no row').to.deep.equal([]);
+    s.devices.delete(MAC);
+    expect(noted()).to.deep.equal([MAC]);
+  });
+
+  it('download-auth rows are noted; a bump of many devices is one note for all', () => {
+    s.devices.insert(device(MAC), 1000);
+    noted();
+    s.downloadAuth.ensure(MAC, { mode: 'provision', username: 'u', password: 'p', credsVersion: 1 }, 2000);
+    expect(noted()).to.deep.equal([MAC]);
+    const rec = s.downloadAuth.get(MAC)!;
+    s.downloadAuth.save({ ...rec, mode: 'enforce' }, 3000);
+    expect(noted()).to.deep.equal([MAC]);
+    s.devices.bumpVersions([MAC, OTHER], 4000);
+    expect(noted()).to.deep.equal([MAC, OTHER]);
+    const many = Array.from({ length: 300 }, (_, i) => parseMac(`0015650${i.toString(16).padStart(5, '0')}`)!);
+    s.devices.bumpVersions(many, 5000);
+    expect(noted()).to.deep.equal([ALL_DEVICES]);
+  });
+
+  it('trim keeps the newest notes, and numbering carries on after them', () => {
+    s.devices.insert(device(MAC), 1000);
+    s.devices.insert(device(OTHER), 1000);
+    for (let i = 0; i < 10; i++) s.devices.bumpVersion(MAC, 2000 + i);
+    const newest = s.deviceChanges.latest();
+    expect(s.deviceChanges.trim(3)).to.equal(9);
+    expect(s.deviceChanges.since(0, 100).map((r) => r.seq)).to.deep.equal([newest - 2, newest - 1, newest]);
+    s.devices.bumpVersion(OTHER, 3000);
+    expect(s.deviceChanges.since(newest, 100)).to.deep.equal([{ seq: newest + 1, mac: OTHER }]);
+  });
+});
