@@ -172,8 +172,6 @@ export class DeviceStore {
    * row update per phone on the primary. Dropped with the head on any change to the row.
    */
   private readonly servedWritten = new Map<string, number>();
-  /** Every write is noted there for phone workers' caches. */
-  private readonly notes: DeviceChangeStore;
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
@@ -181,8 +179,9 @@ export class DeviceStore {
   constructor(
     private readonly db: Db,
     private readonly caching = true,
+    /** Where every write is noted for phone workers' caches (createStores shares one). */
+    private readonly notes = new DeviceChangeStore(db),
   ) {
-    this.notes = new DeviceChangeStore(db);
     this.byMac = db.prepare<[string], Row>(withLastFetch('SELECT * FROM devices WHERE mac = ?'));
     this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
       created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);

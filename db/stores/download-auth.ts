@@ -59,15 +59,14 @@ export class DownloadAuthStore {
   private readonly secretPut;
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
-  /** Every write is noted there for phone workers' caches. */
-  private readonly notes: DeviceChangeStore;
 
   /** `caching`: see StoreOptions (off in a phone worker). */
   constructor(
     private readonly db: Db,
     private readonly caching = true,
+    /** Where every write is noted for phone workers' caches (createStores shares one). */
+    private readonly notes = new DeviceChangeStore(db),
   ) {
-    this.notes = new DeviceChangeStore(db);
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);

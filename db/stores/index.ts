@@ -48,8 +48,9 @@ export interface StoreOptions {
 
 export function createStores(db: Db, o: StoreOptions = {}): Stores {
   const caching = o.caching ?? true;
-  const devices = new DeviceStore(db, caching);
-  const downloadAuth = new DownloadAuthStore(db, caching);
+  const deviceChanges = new DeviceChangeStore(db);
+  const devices = new DeviceStore(db, caching, deviceChanges);
+  const downloadAuth = new DownloadAuthStore(db, caching, deviceChanges);
   // Deleting a device cascades to its download-auth row: drop that cache entry with it.
   devices.onForget = (mac) => downloadAuth.forget(mac);
   return {
@@ -63,7 +64,7 @@ export function createStores(db: Db, o: StoreOptions = {}): Stores {
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),
     downloadAuth,
-    deviceChanges: new DeviceChangeStore(db),
+    deviceChanges,
     renderedFiles: new RenderedFileStore(db),
     apiTokens: new ApiTokenStore(db),
     auditLog: new AuditStore(db),
