@@ -46,7 +46,7 @@ export interface ContextOptions {
   log: Logger;
   /** Directory of operator template files (templates/ at the repo root by default). */
   templateDir?: string | null;
-  /** Store options: a phone worker turns per-device row caching off. */
+  /** Store options (a phone worker keeps absent uploads uncached). */
   stores?: StoreOptions;
   /**
    * Write fetch records on a worker thread of their own (server/services/fetch-writer.ts):

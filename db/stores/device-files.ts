@@ -14,7 +14,7 @@ export class DeviceFileStore {
    */
   private readonly absent = new Set<string>();
 
-  /** `caching`: see StoreOptions (off in a phone worker). */
+  /** `caching`: see StoreOptions.cacheFiles (off in a phone worker). */
   constructor(
     private readonly db: Db,
     private readonly caching = true,

@@ -175,7 +175,7 @@ export class DeviceStore {
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
-  /** `caching`: see StoreOptions (off in a phone worker). */
+  /** `caching`: see StoreOptions. */
   constructor(
     private readonly db: Db,
     private readonly caching = true,

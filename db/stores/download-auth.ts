@@ -60,7 +60,7 @@ export class DownloadAuthStore {
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
 
-  /** `caching`: see StoreOptions (off in a phone worker). */
+  /** `caching`: see StoreOptions. */
   constructor(
     private readonly db: Db,
     private readonly caching = true,

@@ -37,12 +37,15 @@ export interface Stores {
 
 export interface StoreOptions {
   /**
-   * Cache per-device rows on the phone hot path (default). Off in a phone worker
-   * (server/cluster/): another process writes this database, so every read goes to SQLite and
-   * nothing can turn stale.
+   * Cache per-device rows on the phone hot path (default). A store drops an entry on its own
+   * writes; a phone worker (server/cluster/), which reads what another process writes, also
+   * drops them as the device_changes notes tell it.
    */
   caching?: boolean;
-  /** Cache which uploaded files are absent (default: `caching`). */
+  /**
+   * Cache which uploaded files are absent (default: `caching`). Off in a phone worker: uploads
+   * leave no note, and a phone reads back what it uploaded at once.
+   */
   cacheFiles?: boolean;
 }
 
