@@ -52,7 +52,7 @@ export interface ContextOptions {
    * Write fetch records on a worker thread of their own (server/services/fetch-writer.ts):
    * main.ts passes `provisioning.fetchLogThread`. Never for an in-memory database.
    */
-  fetchWriterThread?: boolean;
+  fetchLogThread?: boolean;
 }
 
 export interface Context {
@@ -152,7 +152,7 @@ export function createContext(o: ContextOptions): Context {
     renderer.forget(mac);
   };
   const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
-  const writer = o.fetchWriterThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
+  const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
   const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer);
   const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {

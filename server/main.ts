@@ -48,7 +48,7 @@ if (generated) {
   );
 }
 
-const ctx = createContext({ config, db, clock: systemClock, log, fetchWriterThread: config.provisioning.fetchLogThread });
+const ctx = createContext({ config, db, clock: systemClock, log, fetchLogThread: config.provisioning.fetchLogThread });
 let stopJobs: () => void;
 try {
   stopJobs = startJobs(ctx, ctx.hotdesk);

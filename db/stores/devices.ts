@@ -175,10 +175,8 @@ export class DeviceStore {
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
-  /** `caching`: see StoreOptions. */
   constructor(
     private readonly db: Db,
-    private readonly caching = true,
     /** Where every write is noted for phone workers' caches (createStores shares one). */
     private readonly notes = new DeviceChangeStore(db),
   ) {
@@ -218,7 +216,6 @@ export class DeviceStore {
 
   /** The lean per-request read (see DeviceHead). */
   head(mac: string): DeviceHead | null {
-    if (!this.caching) return this.headOf.get(mac) ?? null;
     const cached = this.heads.get(mac);
     if (cached !== undefined) return cached;
     const head = this.headOf.get(mac) ?? null;

@@ -60,10 +60,8 @@ export class DownloadAuthStore {
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
 
-  /** `caching`: see StoreOptions. */
   constructor(
     private readonly db: Db,
-    private readonly caching = true,
     /** Where every write is noted for phone workers' caches (createStores shares one). */
     private readonly notes = new DeviceChangeStore(db),
   ) {
@@ -82,10 +80,6 @@ export class DownloadAuthStore {
 
   /** Cached like DeviceStore.head (read on every phone request); writes drop the entry. */
   get(mac: string): DownloadAuthRecord | null {
-    if (!this.caching) {
-      const row = this.byMac.get(mac);
-      return row ? toRecord(row) : null;
-    }
     const cached = this.cache.get(mac);
     if (cached !== undefined) return cached;
     const r = this.byMac.get(mac);

@@ -25,7 +25,7 @@ export interface Stores {
   /** NOTIFYs sent and their answers, last 50 per device. */
   notifyLog: NotifyLogStore;
   downloadAuth: DownloadAuthStore;
-  /** Notes of changed device rows, for phone workers' caches (written by triggers). */
+  /** Notes of changed device and download-auth rows, for phone workers' caches. */
   deviceChanges: DeviceChangeStore;
   /** Device files as last rendered (served by a fresh process without rendering). */
   renderedFiles: RenderedFileStore;
@@ -35,25 +35,23 @@ export interface Stores {
   tx<T>(fn: () => T): T;
 }
 
+/**
+ * Device and download-auth rows are always cached on the phone hot path: a store drops an entry
+ * on its own writes, and a phone worker (server/cluster/), which reads what another process
+ * writes, also drops them as the device_changes notes tell it.
+ */
 export interface StoreOptions {
   /**
-   * Cache per-device rows on the phone hot path (default). A store drops an entry on its own
-   * writes; a phone worker (server/cluster/), which reads what another process writes, also
-   * drops them as the device_changes notes tell it.
-   */
-  caching?: boolean;
-  /**
-   * Cache which uploaded files are absent (default: `caching`). Off in a phone worker: uploads
-   * leave no note, and a phone reads back what it uploaded at once.
+   * Cache which uploaded files are absent (default on). Off in a phone worker: uploads leave no
+   * note, and a phone reads back what it uploaded at once.
    */
   cacheFiles?: boolean;
 }
 
 export function createStores(db: Db, o: StoreOptions = {}): Stores {
-  const caching = o.caching ?? true;
   const deviceChanges = new DeviceChangeStore(db);
-  const devices = new DeviceStore(db, caching, deviceChanges);
-  const downloadAuth = new DownloadAuthStore(db, caching, deviceChanges);
+  const devices = new DeviceStore(db, deviceChanges);
+  const downloadAuth = new DownloadAuthStore(db, deviceChanges);
   // Deleting a device cascades to its download-auth row: drop that cache entry with it.
   devices.onForget = (mac) => downloadAuth.forget(mac);
   return {
@@ -62,7 +60,7 @@ export function createStores(db: Db, o: StoreOptions = {}): Stores {
     locations: new LocationStore(db),
     devices,
     sessions: new SessionStore(db),
-    files: new DeviceFileStore(db, o.cacheFiles ?? caching),
+    files: new DeviceFileStore(db, o.cacheFiles ?? true),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),
     notifyLog: new NotifyLogStore(db),

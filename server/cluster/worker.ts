@@ -2,10 +2,10 @@
  * A phone worker: a second process answering phone file requests on the primary's listening
  * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
  *
- * It only reads. Every request starts from SQLite, not from a cache another process could have
- * made stale: the device row is read per request, stored renders are served only when their
- * config_version and stamp are current, and the template catalog is reloaded when the templates
- * table grows. Whatever needs a write or a render (uploads, auto-registration, a file not
+ * It only reads. What it caches (device and download-auth rows, renders, templates) it checks
+ * after every commit by another connection: the device_changes notes name the rows to drop,
+ * stored renders are served only when their config_version and stamp are current, and the
+ * template catalog is reloaded when the templates table grows. Whatever needs a write or a render (uploads, auto-registration, a file not
  * rendered yet), and every request that is not a phone file (admin API, console, phone screens),
  * is passed to the primary over its internal socket. Fetch records, request metrics and
  * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
@@ -72,7 +72,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   const db = openDatabase(config.database.path);
   // Device and download-auth rows are cached, and dropped by the change notes below; which
   // uploaded files are absent is not (uploads are rare, and a phone reads its own back at once).
-  const ctx = createContext({ config, db, clock: systemClock, log, stores: { caching: true, cacheFiles: false } });
+  const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false } });
 
   const mirror = new BlockMirror();
   // Fetch records and request observations go to the primary in batches, like its own.

@@ -12,7 +12,7 @@ const data = workerData as WriterData;
 const port: MessagePort = data.port;
 const committed = new Int32Array(data.committed);
 const db = openDatabase(data.path);
-const store = new DeviceStore(db, false);
+const store = new DeviceStore(db);
 let lastCheckpoint = Date.now();
 
 port.on('message', (batch: WriterBatch) => {

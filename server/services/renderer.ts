@@ -36,9 +36,8 @@ interface Entry {
   file: RenderedFile;
   configVersion: number;
   /**
-   * The device row's created_at: a device deleted and added again restarts at version 1. The
-   * primary also drops entries on every row change; a phone worker, which hears of no change,
-   * relies on this.
+   * The device row's created_at: a device deleted and added again restarts at version 1. Entries
+   * are also dropped on every row change (in a phone worker, when the change notes arrive).
    */
   createdAt: number;
   generation: number;
