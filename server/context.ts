@@ -153,7 +153,7 @@ export function createContext(o: ContextOptions): Context {
   };
   const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
   const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
-  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer);
+  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer, { repeatWindowMs: config.provisioning.fetchRepeatSeconds * 1000 });
   const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {
     allowlist: config.security.allowlist,
