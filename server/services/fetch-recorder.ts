@@ -6,43 +6,58 @@
  * written: call it before anything reads fetch data back (admin API, shutdown).
  *
  * Repeats are counted, not written: a fetch like the last row kept for the same device and file
- * (same status, config version, address, User-Agent and line) within the repeat window
- * (`provisioning.fetchRepeatSeconds`, 60 s; 0 turns counting off) of that row adds one to the row's `repeats` and moves its `last_at`. The counts reach the database
- * every REPEATS_EVERY_MS, before a different fetch of that file is written, and on flush() and
- * close(); a crash loses at most that many seconds of counts, never a row. A phone polling
- * every few seconds, or a boot loop, then costs a row a minute per file instead of one per fetch.
+ * (same status, config version, address and User-Agent) within the repeat window
+ * (`provisioning.fetchRepeatSeconds`, 60 s; 0 turns counting off) of that row adds one to the
+ * row's `repeats` and moves its `last_at`. The counts reach the database every REPEATS_EVERY_MS,
+ * before a different fetch of that file is written, and on flush() and close(); a crash loses at
+ * most that many seconds of counts, never a row. A phone polling every few seconds, or a boot
+ * loop, then costs a row a minute per file instead of one per fetch.
  */
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
+import type { Mac } from '../domain/mac.js';
 import { Batcher } from './batcher.js';
 import { SlicedFetchWriter, type FetchWriter } from './fetch-writer.js';
 
 /** Counts are written this often (and by flush() and close()). */
 const REPEATS_EVERY_MS = 10_000;
-/** Rows remembered for counting repeats at most (one per device and file fetched within the window). */
-const KEPT_MAX = 50_000;
+/** Rows remembered for counting repeats at most (one per device and file fetched within the window; ~200 bytes each). */
+const KEPT_MAX = 20_000;
 
+/**
+ * What is remembered of a row to count repeats on it: kept small, as there may be tens of
+ * thousands (status and config version exactly, the address and User-Agent as a hash; the line
+ * follows the config version, as one version always renders the same line).
+ */
 interface Kept {
-  /** The row as recorded (its fields are what a repeat must match). */
-  row: FetchRecord;
+  status: number;
+  configVersion: number | null;
+  hash: number;
+  at: number;
   /** Repeats counted since the last count was handed on. */
   repeats: number;
   lastAt: number;
 }
 
-const sameFetch = (a: FetchRecord, b: FetchRecord): boolean =>
-  a.status === b.status &&
-  a.configVersion === b.configVersion &&
-  a.ip === b.ip &&
-  a.userAgent === b.userAgent &&
-  a.lineUser === b.lineUser &&
-  a.extension === b.extension;
+/** FNV-1a over the address and User-Agent: a hash match on top of status and version is a repeat. */
+function hashOf(r: FetchRecord): number {
+  let h = 0x811c9dc5;
+  const mix = (s: string) => {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x0a, 0x01000193);
+  };
+  mix(r.ip);
+  if (r.userAgent !== null) mix(r.userAgent);
+  return h & 0x3fffffff; // 30 bits: a small integer, stored without a heap number
+}
+
+const MAC_LENGTH = 12;
 
 export class FetchRecorder extends Batcher<FetchRecord> {
   private readonly writer: FetchWriter;
   /** By `mac/file`, oldest row first (a row replaced is moved to the end). */
   private readonly kept = new Map<string, Kept>();
-  /** Kept rows with repeats not handed on yet. */
-  private counted = new Set<Kept>();
+  /** Keys of kept rows with repeats not handed on yet. */
+  private counted = new Set<string>();
   /** The newest fetch time seen: the clock for ageing rows out (records carry the service clock's time). */
   private latestAt = 0;
   private readonly repeatsTimer: NodeJS.Timeout;
@@ -72,23 +87,24 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     if (r.at > this.latestAt) this.latestAt = r.at;
     if (r.repeats) {
       if (!k) return super.record(r);
-      this.count(k, r.repeats, r.lastAt ?? r.at);
+      this.count(key, k, r.repeats, r.lastAt ?? r.at);
       return;
     }
     if (this.windowMs === 0) return super.record(r);
+    const hash = hashOf(r);
     // Either side of the row: a phone worker's records arrive up to a batch late.
-    if (k && Math.abs(r.at - k.row.at) < this.windowMs && sameFetch(k.row, r)) {
-      this.count(k, 1, r.at);
+    if (k && Math.abs(r.at - k.at) < this.windowMs && k.status === r.status && k.configVersion === r.configVersion && k.hash === hash) {
+      this.count(key, k, 1, r.at);
       return;
     }
     if (k) {
       // The count goes before the new row: it belongs to the row this one follows.
-      this.handOn(k);
+      this.handOn(key, k);
       this.kept.delete(key);
     } else if (this.kept.size >= KEPT_MAX) {
       this.forgetOldest(this.kept.size - KEPT_MAX + 1);
     }
-    this.kept.set(key, { row: r, repeats: 0, lastAt: r.at });
+    this.kept.set(key, { status: r.status, configVersion: r.configVersion, hash, at: r.at, repeats: 0, lastAt: r.at });
     super.record(r);
   }
 
@@ -106,17 +122,21 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     await this.writer.close();
   }
 
-  private count(k: Kept, n: number, at: number): void {
+  private count(key: string, k: Kept, n: number, at: number): void {
     k.repeats += n;
     if (at > k.lastAt) k.lastAt = at;
-    this.counted.add(k);
+    this.counted.add(key);
   }
 
-  private handOn(k: Kept): void {
+  /** The count of `key`'s row goes to the writer (it is added to the newest row of that device and file). */
+  private handOn(key: string, k: Kept): void {
     if (k.repeats === 0) return;
-    super.record({ ...k.row, repeats: k.repeats, lastAt: k.lastAt });
+    super.record({
+      mac: key.slice(0, MAC_LENGTH) as Mac, file: key.slice(MAC_LENGTH + 1), at: k.lastAt, repeats: k.repeats, lastAt: k.lastAt,
+      ip: '', userAgent: null, model: null, firmware: null, status: k.status, configVersion: null, lineUser: null, extension: null,
+    });
     k.repeats = 0;
-    this.counted.delete(k);
+    this.counted.delete(key);
   }
 
   /** Hands every count on; `age` also forgets rows too old to count repeats on. */
@@ -124,13 +144,16 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     if (this.counted.size > 0) {
       const counted = this.counted;
       this.counted = new Set();
-      for (const k of counted) this.handOn(k);
+      for (const key of counted) {
+        const k = this.kept.get(key);
+        if (k) this.handOn(key, k);
+      }
     }
     if (!age) return;
     const before = this.latestAt - this.windowMs;
     let old = 0;
     for (const k of this.kept.values()) {
-      if (k.row.at >= before) break;
+      if (k.at >= before) break;
       old++;
     }
     this.forgetOldest(old);
@@ -139,7 +162,7 @@ export class FetchRecorder extends Batcher<FetchRecord> {
   private forgetOldest(n: number): void {
     for (const [key, k] of this.kept) {
       if (n-- <= 0) break;
-      this.handOn(k);
+      this.handOn(key, k);
       this.kept.delete(key);
     }
   }
