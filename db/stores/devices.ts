@@ -389,12 +389,15 @@ export class DeviceStore {
     }
   }
 
-  /** Newest first. `repeats`: identical fetches counted on the row, the last at `lastAt` (null: none). */
+  /**
+   * Newest first. `repeats`: identical fetches counted on the row, the last at `lastAt` (null:
+   * none). Like the last fetch, none from before the device was added (a MAC deleted and added again).
+   */
   fetchHistory(mac: string, limit = 50): FetchHistoryRow[] {
     return this.db
       .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion,
           repeats, last_at AS lastAt
-        FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT ?`)
-      .all(mac, limit) as FetchHistoryRow[];
+        FROM fetch_log WHERE mac = ? AND at >= coalesce((SELECT created_at FROM devices WHERE mac = ?), 0) ORDER BY id DESC LIMIT ?`)
+      .all(mac, mac, limit) as FetchHistoryRow[];
   }
 }

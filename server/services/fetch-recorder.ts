@@ -32,6 +32,8 @@ interface Kept {
   status: number;
   configVersion: number | null;
   hash: number;
+  /** FetchRecorder.seq when kept: a change to the device after that ends counting on it. */
+  seq: number;
   at: number;
   /** Repeats counted since the last count was handed on. */
   repeats: number;
@@ -58,6 +60,9 @@ export class FetchRecorder extends Batcher<FetchRecord> {
   private readonly kept = new Map<string, Kept>();
   /** Keys of kept rows with repeats not handed on yet. */
   private counted = new Set<string>();
+  /** The last forget() of each MAC (by seq) while rows kept before it may still be remembered. */
+  private readonly changed = new Map<string, number>();
+  private seq = 0;
   /** The newest fetch time seen: the clock for ageing rows out (records carry the service clock's time). */
   private latestAt = 0;
   private readonly repeatsTimer: NodeJS.Timeout;
@@ -93,7 +98,7 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     if (this.windowMs === 0) return super.record(r);
     const hash = hashOf(r);
     // Either side of the row: a phone worker's records arrive up to a batch late.
-    if (k && Math.abs(r.at - k.at) < this.windowMs && k.status === r.status && k.configVersion === r.configVersion && k.hash === hash) {
+    if (k && (this.changed.get(r.mac) ?? 0) <= k.seq && Math.abs(r.at - k.at) < this.windowMs && k.status === r.status && k.configVersion === r.configVersion && k.hash === hash) {
       this.count(key, k, 1, r.at);
       return;
     }
@@ -104,8 +109,22 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     } else if (this.kept.size >= KEPT_MAX) {
       this.forgetOldest(this.kept.size - KEPT_MAX + 1);
     }
-    this.kept.set(key, { status: r.status, configVersion: r.configVersion, hash, at: r.at, repeats: 0, lastAt: r.at });
+    this.kept.set(key, { status: r.status, configVersion: r.configVersion, hash, seq: this.seq, at: r.at, repeats: 0, lastAt: r.at });
     super.record(r);
+  }
+
+  /**
+   * The device changed, or was deleted (`null`: every device): its next fetch is a row of its
+   * own, never a repeat of a row from before (whose counts still go to that row, if it remains).
+   */
+  forget(mac: string | null): void {
+    if (this.windowMs === 0) return;
+    if (mac === null || this.changed.size >= KEPT_MAX) {
+      this.forgetOldest(this.kept.size);
+      this.changed.clear();
+      return;
+    }
+    this.changed.set(mac, ++this.seq);
   }
 
   override flush(): void {
@@ -157,6 +176,10 @@ export class FetchRecorder extends Batcher<FetchRecord> {
       old++;
     }
     this.forgetOldest(old);
+    // A change older than every row still kept no longer matters.
+    const first = this.kept.values().next();
+    const oldest = first.done ? Infinity : first.value.seq;
+    for (const [mac, seq] of this.changed) if (seq <= oldest) this.changed.delete(mac);
   }
 
   private forgetOldest(n: number): void {

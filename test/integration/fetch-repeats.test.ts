@@ -13,6 +13,7 @@ import { createStores, type Stores } from '../../db/stores/index.js';
 import { parseMac } from '../../server/domain/mac.js';
 import { FetchRecorder } from '../../server/services/fetch-recorder.js';
 import { FetchLogWriter } from '../../server/services/fetch-writer.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 
 const MAC = parseMac('001565aa0101')!;
 const OTHER = parseMac('001565aa0102')!;
@@ -120,5 +121,46 @@ describe('repeated fetches are counted on one fetch-log row', function () {
       { at: 10_000, file: `${MAC}.cfg`, status: 200, repeats: 3, lastAt: 10_030 },
       { at: 10_100, file: `${MAC}.cfg`, status: 304, repeats: 0, lastAt: null },
     ]);
+  });
+});
+
+describe('repeated fetches through the phone and admin interfaces', () => {
+  const mac = '001565aabbcc';
+  const ua = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc';
+  let h: Harness;
+  const fetchCfg = () => h.http.get(`/${mac}.cfg`).set('User-Agent', ua).expect(200);
+  const device = async () => (await h.http.get(`/api/v1/devices/${mac}`).set('Authorization', h.auth).expect(200)).body;
+
+  beforeEach(async () => {
+    h = createHarness();
+    await h.http.post('/api/v1/users').set('Authorization', h.auth).send({ extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice' }).expect(201);
+    await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+  });
+  afterEach(() => h.destroy());
+
+  it('the device page shows one row with its count; lastFetch is the last repeat', async () => {
+    await fetchCfg();
+    h.clock.advance(5_000);
+    await fetchCfg();
+    h.clock.advance(5_000);
+    await fetchCfg();
+    const d = await device();
+    const rows = d.fetches.filter((f: { file: string }) => f.file === `${mac}.cfg`);
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ repeats: 2, lastAt: new Date(h.clock.now()).toISOString() });
+    expect(d.lastFetch.at).to.equal(new Date(h.clock.now()).toISOString());
+  });
+
+  it('a device deleted and added again: its next fetch is a row of its own and its sync shows it', async () => {
+    await fetchCfg();
+    await h.http.delete(`/api/v1/devices/${mac}`).set('Authorization', h.auth).expect(204);
+    await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+    h.clock.advance(2_000);
+    await fetchCfg();
+    const d = await device();
+    expect(d.fetches).to.have.length(1);
+    expect(d.fetches[0]).to.include({ repeats: 0, at: new Date(h.clock.now()).toISOString() });
+    expect(d.lastFetch.at).to.equal(new Date(h.clock.now()).toISOString());
+    expect(d.sync.fetchedVersion).to.equal(d.sync.configVersion);
   });
 });

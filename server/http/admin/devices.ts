@@ -72,6 +72,8 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     res.json(devices.describe(d));
   });
   r.delete('/:mac', allow(), (req, res) => {
+    // Fetch records still buffered go first, so the delete takes them with the device's log.
+    recorder.flush();
     devices.delete(macParam(req.params.mac), actorOf(res.locals));
     res.status(204).end();
   });
