@@ -84,12 +84,6 @@ export const configSchema = z.strictObject({
      * about 15-20 MB of memory. See docs/operations.md.
      */
     fetchLogThread: z.boolean().default(false),
-    /**
-     * A fetch like the device's last logged fetch of the same file (status, config version,
-     * address, User-Agent) within this many seconds of it is counted on that row instead of
-     * adding one. 0: a row for every fetch. See docs/operations.md.
-     */
-    fetchRepeatSeconds: z.number().int().min(0).max(86_400).default(60),
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),

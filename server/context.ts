@@ -145,17 +145,15 @@ export function createContext(o: ContextOptions): Context {
     { devices: stores.devices, rendered: stores.renderedFiles, renderer, stored: storedRenders, changes, catalog, log },
     { enabled: config.provisioning.prerender },
   );
-  const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
-  const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
-  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer, { repeatWindowMs: config.provisioning.fetchRepeatSeconds * 1000 });
-  // A device row that changes (or goes) takes its cached renders with it, and its next fetch is
-  // a fetch-log row of its own (never a repeat of a row from before the change).
+  // A device row that changes (or goes) takes its cached renders with it.
   const forgetDownloadAuth = stores.devices.onForget;
   stores.devices.onForget = (mac) => {
     forgetDownloadAuth(mac);
     renderer.forget(mac);
-    recorder.forget(mac);
   };
+  const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
+  const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
+  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer);
   const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {
     allowlist: config.security.allowlist,

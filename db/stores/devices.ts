@@ -114,27 +114,17 @@ export interface FetchRecord {
   configVersion: number | null;
   lineUser: string | null;
   extension: string | null;
-  /**
-   * Set on a count of repeats rather than a fetch (server/services/fetch-recorder.ts): that many
-   * more fetches like the device's newest row for `file`, the last at `lastAt`. It is added to
-   * that row; no row is written.
-   */
-  repeats?: number;
-  lastAt?: number;
 }
-
-export type FetchHistoryRow = Omit<FetchRecord, 'lineUser' | 'extension' | 'repeats' | 'lastAt'> & { repeats: number; lastAt: number | null };
 
 /**
  * Device rows (`inner`, any SELECT * FROM devices) with their last fetch: the newest fetch_log
- * row of the device, unless it predates the device (a MAC deleted and added again), at the time of
- * the last repeat counted on it if any. Model and firmware are the newest known, as a fetch
- * without a User-Agent carries neither.
+ * row of the device, unless it predates the device (a MAC deleted and added again). Model and
+ * firmware are the newest known, as a fetch without a User-Agent carries neither.
  */
 function withLastFetch(inner: string): string {
   const newest = (col: string) => `CASE WHEN f.id IS NULL THEN NULL ELSE coalesce(f.${col},
     (SELECT ${col} FROM fetch_log WHERE mac = d.mac AND ${col} IS NOT NULL AND at >= d.created_at ORDER BY id DESC LIMIT 1)) END`;
-  return `SELECT d.*, coalesce(f.last_at, f.at) AS last_fetch_at, f.ip AS last_fetch_ip, f.user_agent AS last_fetch_ua, f.file AS last_fetch_file,
+  return `SELECT d.*, f.at AS last_fetch_at, f.ip AS last_fetch_ip, f.user_agent AS last_fetch_ua, f.file AS last_fetch_file,
       ${newest('model')} AS last_fetch_model, ${newest('firmware')} AS last_fetch_firmware
     FROM (${inner}) d
     LEFT JOIN fetch_log f ON f.id = (SELECT id FROM fetch_log WHERE mac = d.mac ORDER BY id DESC LIMIT 1) AND f.at >= d.created_at
@@ -165,7 +155,6 @@ export class DeviceStore {
   private readonly ofVendor;
   private readonly fetchServed;
   private readonly fetchLog;
-  private readonly fetchRepeats;
   private readonly fetchPrune;
   private readonly count_;
 
@@ -212,9 +201,6 @@ export class DeviceStore {
       UNION SELECT mac FROM sessions WHERE extension = ? AND ended_at IS NULL`);
     this.atLocation = db.prepare<[number]>('SELECT mac FROM devices WHERE location_id = ?');
     this.ofVendor = db.prepare<[string]>('SELECT mac FROM devices WHERE vendor = ?');
-    this.fetchRepeats = db.prepare<{ mac: string; file: string; repeats: number; lastAt: number }>(`UPDATE fetch_log
-      SET repeats = repeats + @repeats, last_at = max(coalesce(last_at, at), @lastAt)
-      WHERE id = (SELECT id FROM fetch_log WHERE mac = @mac AND file = @file ORDER BY id DESC LIMIT 1)`);
     this.fetchServed = db.prepare(`UPDATE devices SET fetched_version = @configVersion, fetched_line_user = @lineUser,
       fetched_extension = @extension WHERE mac = @mac`);
     this.fetchLog = db.prepare(`INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version)
@@ -339,7 +325,7 @@ export class DeviceStore {
    */
   servedChanges(records: readonly FetchRecord[]): FetchRecord[] {
     const served = new Map<string, FetchRecord>();
-    for (const f of records) if (f.configVersion !== null && !f.repeats) served.set(f.mac, f);
+    for (const f of records) if (f.configVersion !== null) served.set(f.mac, f);
     const changes: FetchRecord[] = [];
     for (const f of served.values()) {
       const head = this.heads.get(f.mac);
@@ -358,10 +344,6 @@ export class DeviceStore {
     const macs = new Set<string>();
     this.db.transaction(() => {
       for (const f of records) {
-        if (f.repeats) {
-          this.fetchRepeats.run({ mac: f.mac, file: f.file, repeats: f.repeats, lastAt: f.lastAt ?? f.at });
-          continue;
-        }
         this.fetchLog.run(f);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
         macs.add(f.mac);
@@ -389,15 +371,11 @@ export class DeviceStore {
     }
   }
 
-  /**
-   * Newest first. `repeats`: identical fetches counted on the row, the last at `lastAt` (null:
-   * none). Like the last fetch, none from before the device was added (a MAC deleted and added again).
-   */
-  fetchHistory(mac: string, limit = 50): FetchHistoryRow[] {
+  /** Newest first; like the last fetch, none from before the device was added (a MAC deleted and added again). */
+  fetchHistory(mac: string, limit = 50): Array<Omit<FetchRecord, 'lineUser' | 'extension'>> {
     return this.db
-      .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion,
-          repeats, last_at AS lastAt
+      .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion
         FROM fetch_log WHERE mac = ? AND at >= coalesce((SELECT created_at FROM devices WHERE mac = ?), 0) ORDER BY id DESC LIMIT ?`)
-      .all(mac, mac, limit) as FetchHistoryRow[];
+      .all(mac, mac, limit) as Array<Omit<FetchRecord, 'lineUser' | 'extension'>>;
   }
 }

@@ -2,11 +2,10 @@
  * Boot storm: deskprov against nginx serving the same pre-rendered files, on this machine.
  *
  *   npx tsx scripts/bench/boot-storm.ts [--devices 10000] [--storm 5000] [--duration 10] [--connections 64,1000]
- *     [--workers 1] [--fetch-log-thread] [--fetch-repeat-seconds 60]
+ *     [--workers 1] [--fetch-log-thread]
  *
  * deskprov runs with its defaults plus one phone worker (http.phoneWorkers 1, as for a machine
- * with a core to spare). --fetch-log-thread adds provisioning.fetchLogThread;
- * --fetch-repeat-seconds sets provisioning.fetchRepeatSeconds (0: a fetch-log row per request).
+ * with a core to spare). --fetch-log-thread adds provisioning.fetchLogThread.
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
  * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
  *  1. first fetch: each device's config once over 64 keep-alive connections, through wrk (each
@@ -44,15 +43,11 @@ const opts = new Command()
   .option('--threads <n>', 'client worker threads', positiveInt, 2)
   .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
   .option('--fetch-log-thread', 'write fetch records on a thread of their own (provisioning.fetchLogThread)', false)
-  .option('--fetch-repeat-seconds <n>', 'provisioning.fetchRepeatSeconds (default 60; 0 logs every fetch as a row)', (v) => Number(v))
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
-  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; fetchRepeatSeconds?: number; wrk: boolean; keep?: boolean }>();
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; wrk: boolean; keep?: boolean }>();
 if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64) throw new Error('--workers: expected 0–64');
-if (opts.fetchRepeatSeconds !== undefined && !(Number.isInteger(opts.fetchRepeatSeconds) && opts.fetchRepeatSeconds >= 0 && opts.fetchRepeatSeconds <= 86_400)) {
-  throw new Error('--fetch-repeat-seconds: expected 0–86400');
-}
 const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
 const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-storm-'));
@@ -82,7 +77,7 @@ async function main(): Promise<void> {
   // their configs on the freshly started process (JIT and caches cold); then the first half's
   // boot files are fetched and saved for nginx; then the other half, never seen by this process
   // (no device row or render of theirs in memory), fetch their configs on the warmed-up process.
-  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers, fetchLogThread: opts.fetchLogThread, fetchRepeatSeconds: opts.fetchRepeatSeconds });
+  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
   stops.push(() => deskprov.stop());
   const prerenderSeconds = await waitForPrerender(deskprov.port);
   console.log(`start-up pre-render of ${opts.devices.toLocaleString('en-US')} devices: ${prerenderSeconds} s`);
@@ -143,7 +138,7 @@ async function main(): Promise<void> {
   // the renders stored by the previous process are current and served).
   const port = deskprov.port;
   await deskprov.stop();
-  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread, fetchRepeatSeconds: opts.fetchRepeatSeconds });
+  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
   const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
   storms.push({ server: 'deskprov (cold)', r: cold });
   console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
@@ -186,7 +181,6 @@ async function main(): Promise<void> {
     clientThreads: opts.threads,
     phoneWorkers: opts.workers,
     fetchLogThread: opts.fetchLogThread,
-    fetchRepeatSeconds: opts.fetchRepeatSeconds ?? 60,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     firstFetch: {
       client: `wrk -t${opts.threads} -c64, each config once`,

@@ -31,8 +31,7 @@ describe('fetch-record writers', function () {
 
   const start = (o: FetchWriterOptions = {}) => {
     const writer = new FetchLogWriter(db, stores.devices, (e) => errors.push(e), o);
-    // Every record here is like the last of its device: counting repeats is off, so each is a row.
-    recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), writer, { repeatWindowMs: 0 });
+    recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), writer);
     return recorder;
   };
   const logged = (mac?: Mac) =>
@@ -57,7 +56,7 @@ describe('fetch-record writers', function () {
   });
 
   it('on the main thread: one slice per event-loop turn, the rest at flush()', async () => {
-    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100), { repeatWindowMs: 0 }));
+    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100)));
     for (let i = 0; i < 2000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i)); // a full batch: handed over at once
     expect(logged().n).to.equal(0);
     await new Promise((resolve) => setImmediate(resolve));

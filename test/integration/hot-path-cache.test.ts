@@ -39,6 +39,21 @@ describe('hot path caches never serve a stale answer', () => {
     expect(again.text).to.not.include('s3cret');
   });
 
+  it("a device deleted and added again shows only its own fetches, and its sync shows the fetch after the re-add", async () => {
+    await fetchCfg().expect(200); // recorded, not yet written: the delete writes it first, and takes it
+    h.clock.advance(1000);
+    await api('delete', `devices/${MAC}`).expect(204);
+    await api('post', 'devices', { mac: MAC, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+    const before = (await h.http.get(`/api/v1/devices/${MAC}`).set('Authorization', h.auth).expect(200)).body;
+    expect(before.fetches).to.deep.equal([]);
+    expect(before.lastFetch).to.equal(null);
+    h.clock.advance(1000);
+    await fetchCfg().expect(200);
+    const after = (await h.http.get(`/api/v1/devices/${MAC}`).set('Authorization', h.auth).expect(200)).body;
+    expect(after.fetches.map((f: { at: string }) => f.at)).to.deep.equal([new Date(h.clock.now()).toISOString()]);
+    expect(after.sync.fetchedVersion).to.equal(after.sync.configVersion);
+  });
+
   it('an unknown MAC that is then added is served at once (the "unknown" answer is not kept)', async () => {
     const other = '001565000099';
     const ua = 'Yealink SIP-T46U 108.86.0.90 00:15:65:00:00:99';

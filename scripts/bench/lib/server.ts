@@ -91,8 +91,6 @@ export interface StartOptions {
   workers?: number;
   /** provisioning.fetchLogThread (default: deskprov's own). */
   fetchLogThread?: boolean;
-  /** provisioning.fetchRepeatSeconds (default: deskprov's own, 60). */
-  fetchRepeatSeconds?: number | undefined;
 }
 
 /**
@@ -120,7 +118,6 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
       baseUrl: `http://127.0.0.1:${port}/`,
       ...(o.prerender !== undefined ? { prerender: o.prerender } : {}),
       ...(o.fetchLogThread !== undefined ? { fetchLogThread: o.fetchLogThread } : {}),
-      ...(o.fetchRepeatSeconds !== undefined ? { fetchRepeatSeconds: o.fetchRepeatSeconds } : {}),
     },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },

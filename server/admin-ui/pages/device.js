@@ -58,7 +58,6 @@ export async function render(ctx) {
       table(
         [
           { label: 'When', cell: (f) => fmtTime(f.at) },
-          { label: 'Repeated', cell: (f) => (f.repeats ? `${f.repeats}× until ${fmtTime(f.lastAt)}` : '') },
           { label: 'File', cell: (f) => f.file },
           { label: 'Status', cell: (f) => String(f.status ?? '') },
           { label: 'IP', cell: (f) => f.ip },
