@@ -61,6 +61,11 @@ export function runWrk(dir: string, url: string, list: Array<[string, string]>, 
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
+  return summaryOf(out);
+}
+
+/** The WRKJSON line both scripts print from done(). */
+function summaryOf(out: string): WrkResult {
   const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   const r = JSON.parse(line.slice(8)) as Record<string, number>;
@@ -182,18 +187,7 @@ export async function runWrkOnce(dir: string, url: string, list: Array<[string, 
     wrk.once('error', reject);
     wrk.once('close', () => resolve());
   });
-  const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
-  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
-  const r = JSON.parse(line.slice(8)) as Record<string, number>;
-  const num = (k: string) => r[k] ?? 0;
-  if (num('requests') !== list.length) throw new Error(`wrk answered ${num('requests')} of ${list.length} paths within ${timeoutSeconds} s`);
-  return {
-    reqPerSec: Math.round(num('requests') / num('seconds')),
-    requests: num('requests'),
-    errors: num('connect') + num('read') + num('write') + num('timeout'),
-    non2xx: num('status'),
-    p50: Math.round(num('p50') * 100) / 100,
-    p99: Math.round(num('p99') * 100) / 100,
-    max: Math.round(num('max') * 100) / 100,
-  };
+  const r = summaryOf(out);
+  if (r.requests !== list.length) throw new Error(`wrk answered ${r.requests} of ${list.length} paths within ${timeoutSeconds} s`);
+  return r;
 }
