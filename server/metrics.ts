@@ -18,18 +18,18 @@ export interface MetricSources {
 
 export interface Metrics {
   registry: Registry;
-  /** Phone file requests answered, by vendor, file kind and status (count them with observePhone). */
-  phoneRequests: Counter<'vendor' | 'kind' | 'status'>;
-  phoneDuration: Histogram;
   /** Seconds spent rendering one phone file (cache misses only). */
   renderSeconds: Histogram<'vendor'>;
   /** SIP NOTIFYs sent, by result: the resync dispatcher calls `metrics.notifies.inc({ result })`. */
   notifies: Counter<'result'>;
-  /** Phone requests answered by phone workers (already counted in phoneRequests too). */
+  /** Phone requests answered by phone workers (already counted by observePhone too). */
   workerRequests: Counter;
   /** Requests phone workers passed on to the primary (admin API, uploads, files not rendered yet). */
   workerPassed: Counter;
-  /** One answered phone request (the phone handler's onResponse hook). */
+  /**
+   * One answered phone request (the phone handler's onResponse hook): the only way to count
+   * deskprov_phone_requests_total, which is filled from a plain map at each scrape.
+   */
   observePhone(vendor: string | null, kind: string | null, status: number, seconds: number): void;
   /** The exposition text. Process metrics (CPU, memory, GC, event loop lag) start at the first scrape. */
   scrape(): Promise<{ contentType: string; body: string }>;
@@ -121,8 +121,6 @@ export function createMetrics(sources: MetricSources): Metrics {
 
   return {
     registry,
-    phoneRequests,
-    phoneDuration,
     renderSeconds,
     notifies,
     workerRequests,

@@ -111,20 +111,21 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
   const port = o.port ?? (await freePort());
   const configPath = join(o.dir, `deskprov-${port}.json`);
   const config = {
-    http: { host: '127.0.0.1', port },
     database: { path: o.dbPath },
     admin: { token: 'bench-admin-token-0123456789abcdef' },
+    sip: { bindHost: '127.0.0.1', port: 0 },
+    log: { level: 'warn' },
+    ...o.config,
+    // Listener and provisioning keys given by the caller (e.g. acceptors, renderCacheMb) go
+    // beside the bench's own host, port and baseUrl instead of replacing them.
+    http: { ...(o.config?.http as object | undefined), ...(o.workers ? { phoneWorkers: o.workers } : {}), host: '127.0.0.1', port },
     provisioning: {
+      ...(o.config?.provisioning as object | undefined),
       baseUrl: `http://127.0.0.1:${port}/`,
       ...(o.prerender !== undefined ? { prerender: o.prerender } : {}),
       ...(o.fetchLogThread !== undefined ? { fetchLogThread: o.fetchLogThread } : {}),
     },
-    sip: { bindHost: '127.0.0.1', port: 0 },
-    log: { level: 'warn' },
-    ...o.config,
   };
-  // Listener keys given by the caller (e.g. acceptors) go beside the bench's own host and port.
-  config.http = { ...(o.config?.http as object | undefined), ...(o.workers ? { phoneWorkers: o.workers } : {}), host: '127.0.0.1', port };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [...(o.nodeArgs ?? START_NODE_ARGS), '--import', 'tsx', 'server/main.ts', '--config', configPath], {
     cwd: ROOT,
