@@ -1,25 +1,43 @@
 /**
  * Parsed User-Agents, remembered: a phone sends the same string on every request of its boot
- * sequence, so a small bounded map saves re-parsing it. Oldest entries go first.
+ * sequence, so a bounded map saves re-parsing it.
+ *
+ * Every vendor's User-Agent carries the phone's MAC or serial, so there are as many strings as
+ * phones, and phones come back in the same order (a boot storm, a polling interval). With more
+ * phones than entries, evicting the oldest entry to admit each new one would evict every entry
+ * just before its next use, and each lookup would pay a parse plus the eviction (3x a bare parse,
+ * scripts/bench/hot-path.ts). So once full, the map admits nothing and new strings are parsed
+ * without being kept; after as many of those misses as the map holds, it starts again empty, so
+ * strings that stopped coming (a firmware upgrade changes the version in them) leave in time.
  */
 import { parseUserAgent } from '../../vendors/registry.js';
 import type { UserAgentInfo } from '../../vendors/vendor.js';
 
 export class UserAgentCache {
   private readonly map = new Map<string, Readonly<UserAgentInfo> | null>();
+  /** Strings parsed but not kept since the map filled up. */
+  private refused = 0;
 
-  constructor(private readonly max = 8192) {}
+  constructor(
+    private readonly max = 8192,
+    private readonly parseOne: (ua: string) => UserAgentInfo | null = parseUserAgent,
+  ) {}
 
   parse(ua: string): Readonly<UserAgentInfo> | null {
     const known = this.map.get(ua);
     if (known !== undefined) return known;
-    const parsed = parseUserAgent(ua);
+    const parsed = this.parseOne(ua);
     const info = parsed ? Object.freeze(parsed) : null;
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
+    if (this.map.size < this.max) {
+      this.map.set(ua, info);
+    } else if (++this.refused >= this.max) {
+      this.map.clear();
+      this.refused = 0;
     }
-    this.map.set(ua, info);
     return info;
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 }
