@@ -15,7 +15,8 @@
  *     (provisioning.prerender false over a copy of the database without stored renders), and
  *     nginx serving the same configs;
  *  2. cached phone files: phones run their vendor's boot sequence with real User-Agents over C
- *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files;
+ *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files, with
+ *     node:http serving the same files from memory as the ceiling for a Node server (lib/bare-node.ts);
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
  * The client runs on the same 2 cores as the server: the figures are a floor, and ratios to
@@ -27,6 +28,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from './lib/load.js';
+import { startBareNode } from './lib/bare-node.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
 import { seedDatabase } from './lib/seed.js';
@@ -105,6 +107,11 @@ async function main(): Promise<void> {
     { name: 'nginx', port: () => nginx.port },
     { name: 'deskprov', port: () => deskprov.port },
   ];
+  // wrk also measures the ceiling for a Node server here (lib/bare-node.ts): the same files from
+  // memory in as many processes as deskprov, with nothing of deskprov's own work.
+  const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers) : null;
+  if (bare) stops.push(() => bare.stop());
+  const wrkServers = bare ? [...servers, { name: 'node:http', port: () => bare.port }] : servers;
 
   // 2. Cached files: boot sequences over C keep-alive connections, then wrk.
   const loops: Array<{ server: string; connections: number; r: LoadSummary }> = [];
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ''}`);
     }
     if (opts.wrk) {
-      for (const s of servers) {
+      for (const s of wrkServers) {
         const r = runWrk(dir, origin(s.port()), ok.map((p) => [p, uaOf.get(p) ?? 'bench']), c, opts.duration);
         wrks.push({ server: s.name, connections: c, r });
         console.log(`wrk ${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors} non-2xx ${r.non2xx}`);
@@ -157,6 +164,7 @@ async function main(): Promise<void> {
     loops.map((l) => [l.server, l.connections, l.r.reqPerSec, l.r.p50, l.r.p99, l.r.max, l.r.errors, ratio(l.server, l.connections, 'loop')])));
   if (wrks.length) {
     console.log('\nCached phone files: wrk -t2, rotating over every 200 file');
+    console.log(`(node:http: the same files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''}, no checks, logging or metrics: the ceiling for a Node server here)`);
     console.log(table(['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'x nginx'],
       wrks.map((w) => [w.server, w.connections, w.r.reqPerSec, w.r.p50, w.r.p99, w.r.max, w.r.errors, w.r.non2xx, ratio(w.server, w.connections, 'wrk')])));
   }
