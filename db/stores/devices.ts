@@ -203,8 +203,9 @@ export class DeviceStore {
     this.ofVendor = db.prepare<[string]>('SELECT mac FROM devices WHERE vendor = ?');
     this.fetchServed = db.prepare(`UPDATE devices SET fetched_version = @configVersion, fetched_line_user = @lineUser,
       fetched_extension = @extension WHERE mac = @mac`);
-    this.fetchLog = db.prepare(`INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version)
-      VALUES (@mac, @at, @ip, @userAgent, @model, @firmware, @file, @status, @configVersion)`);
+    // Positional: one row per phone request, and binding by name costs about 2 µs more a row.
+    this.fetchLog = db.prepare<[string, number, string, string | null, string | null, string | null, string, number, number | null]>(
+      `INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.fetchPrune = db.prepare<[string, string]>(`DELETE FROM fetch_log WHERE mac = ? AND id <= coalesce(
       (SELECT id FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT 1 OFFSET ${FETCH_LOG_KEEP}), 0)`);
   }
@@ -344,7 +345,7 @@ export class DeviceStore {
     const macs = new Set<string>();
     this.db.transaction(() => {
       for (const f of records) {
-        this.fetchLog.run(f);
+        this.fetchLog.run(f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
         macs.add(f.mac);
       }
