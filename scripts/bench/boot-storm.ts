@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   // wrk also measures the ceiling for a Node server here (lib/bare-node.ts): the same files from
   // memory in as many processes as deskprov, with nothing of deskprov's own work.
   const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers) : null;
-  if (bare) stops.push(() => bare.stop());
+  if (bare) stops.push(() => bare.stop()); // also on failure; stop() twice is harmless
   const wrkServers = bare ? [...servers, { name: 'node:http', port: () => bare.port }] : servers;
 
   // 2. Cached files: boot sequences over C keep-alive connections, then wrk.
@@ -132,6 +132,8 @@ async function main(): Promise<void> {
     }
   }
   const deskprovRssAfterLoad = round(deskprov.memory().rssMb);
+  // The ceiling server is done: nothing of it runs beside the storm.
+  await bare?.stop();
 
   // 3. The storm: every phone on its own connection, all at once, 3 files each.
   const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
