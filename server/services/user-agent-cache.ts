@@ -5,8 +5,8 @@
  * Every vendor's User-Agent carries the phone's MAC or serial, so there are as many strings as
  * phones, and phones come back in the same order (a boot storm, a polling interval). With more
  * phones than entries, evicting the oldest entry to admit each new one would evict every entry
- * just before its next use, and each lookup would pay a parse plus the eviction (3x a bare parse,
- * scripts/bench/hot-path.ts). So once full, the map admits nothing and new strings are parsed
+ * just before its next use, and each lookup would pay a parse plus the eviction (about 3x a bare
+ * parse; scripts/bench/hot-path.ts shows it per request). So once full, the map admits nothing and new strings are parsed
  * without being kept; after as many of those misses as the map holds, it starts again empty, so
  * strings that stopped coming (a firmware upgrade changes the version in them) leave in time.
  */
