@@ -21,6 +21,7 @@ import { createStores } from '../../db/stores/index.js';
 import type { Mac } from '../../server/domain/mac.js';
 import { FetchRecorder } from '../../server/services/fetch-recorder.js';
 import { positiveInt } from './lib/args.js';
+import { seedDatabase } from './lib/seed.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const opts = new Command()
@@ -33,28 +34,21 @@ const opts = new Command()
 const dir = mkdtempSync(join(tmpdir(), 'deskprov-bench-fetchlog-'));
 try {
   const dbPath = join(dir, 'deskprov.db');
+  const { phones } = seedDatabase(dbPath, opts.devices, 1000);
   const db = openDatabase(dbPath);
   const stores = createStores(db);
-  const macs: Mac[] = [];
-  stores.tx(() => {
-    for (let i = 0; i < opts.devices; i++) {
-      const mac = `805ec0${i.toString(16).padStart(6, '0')}` as Mac;
-      macs.push(mac);
-      stores.devices.insert({ mac, vendor: 'yealink', model: 'T54W', label: null, ownerExtension: null, hotdeskEnabled: true, locationId: null, sipContact: null, sessionTimeout: null }, 1000);
-    }
-  });
   const recorder = new FetchRecorder(stores.devices, 250, 2000, (err) => console.error(err));
   const perRound: number[] = [];
   const mean = (xs: number[]) => (xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length, 1) : NaN);
   const started = Date.now();
   for (let r = 0; r < opts.rounds; r++) {
     const c0 = process.cpuUsage();
-    for (let i = 0; i < macs.length; i++) {
-      const mac = macs[i]!;
+    for (let i = 0; i < phones.length; i++) {
+      const p = phones[i]!;
       const config = r % 3 === 1;
       recorder.record({
-        mac, at: 1_700_000_000_000 + r * 60_000 + i, ip: '10.20.30.40', userAgent: `Yealink SIP-T54W 96.86.0.100 ${mac}`,
-        model: 'T54W', firmware: '96.86.0.100', file: config ? `${mac}.cfg` : 'y000000000108.cfg', status: 200,
+        mac: p.mac as Mac, at: 1_700_000_000_000 + r * 60_000 + i, ip: '10.20.30.40', userAgent: p.ua, model: p.model,
+        firmware: null, file: config ? p.config : p.boot[0]!, status: 200,
         configVersion: config ? 1 : null, lineUser: config ? '1001' : null, extension: config ? '1001' : null,
       });
       // As in the server: requests arrive over time and the recorder's timer writes its batches.
@@ -62,7 +56,7 @@ try {
     }
     recorder.flush();
     const c = process.cpuUsage(c0);
-    perRound.push((c.user + c.system) / macs.length);
+    perRound.push((c.user + c.system) / phones.length);
     if (r % 50 === 49) console.log(`rounds ${r - 48}-${r + 1}: ${mean(perRound.slice(r - 49))} µs/record (${Math.round((Date.now() - started) / 1000)} s)`);
   }
   await recorder.close();

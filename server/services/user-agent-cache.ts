@@ -6,9 +6,10 @@
  * phones, and phones come back in the same order (a boot storm, a polling interval). With more
  * phones than entries, evicting the oldest entry to admit each new one would evict every entry
  * just before its next use, and each lookup would pay a parse plus the eviction (about 3x a bare
- * parse; scripts/bench/hot-path.ts shows it per request). So once full, the map admits nothing and new strings are parsed
- * without being kept; after as many of those misses as the map holds, it starts again empty, so
- * strings that stopped coming (a firmware upgrade changes the version in them) leave in time.
+ * parse; scripts/bench/hot-path.ts shows it per request). So once full, the map admits nothing
+ * and new strings are parsed without being kept; after as many of those misses as the map holds,
+ * it starts again empty, so strings that stopped coming (a firmware upgrade changes the version
+ * in them) leave in time.
  */
 import { parseUserAgent } from '../../vendors/registry.js';
 import type { UserAgentInfo } from '../../vendors/vendor.js';

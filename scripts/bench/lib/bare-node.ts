@@ -13,7 +13,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitForHttp } from './server.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -22,7 +21,7 @@ export interface RunningBareNode {
   stop(): Promise<void>;
 }
 
-/** Starts the bare server over `root` in `processes` processes. */
+/** Starts the bare server over `root` in `processes` processes; resolves once it is listening. */
 export async function startBareNode(root: string, processes: number): Promise<RunningBareNode> {
   const child = fork(SELF, [root, String(processes)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -30,7 +29,6 @@ export async function startBareNode(root: string, processes: number): Promise<Ru
     child.once('message', (m) => resolve(Number(m)));
     child.once('exit', (code) => reject(new Error(`bare node:http server exited (${code})`)));
   });
-  await waitForHttp(`http://127.0.0.1:${port}/__ready`, 15_000, () => child.exitCode === null);
   return {
     port,
     stop: async () => {
