@@ -3,6 +3,8 @@ import type { Db } from '../index.js';
 export interface DeviceChange {
   seq: number;
   mac: string;
+  /** 1: only the device's fetched_version changed (noteFetched); 0: anything else. */
+  fetched: 0 | 1;
 }
 
 /** A note that names every device (a change to thousands at once). */
@@ -19,10 +21,12 @@ export class DeviceChangeStore {
   private readonly newest;
   private readonly trim_;
   private readonly note_;
+  private readonly noteFetched_;
 
   constructor(db: Db) {
     this.note_ = db.prepare<[string]>('INSERT INTO device_changes (mac) VALUES (?)');
-    this.after = db.prepare<[number, number], DeviceChange>('SELECT seq, mac FROM device_changes WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.noteFetched_ = db.prepare<[string]>('INSERT INTO device_changes (mac, fetched) VALUES (?, 1)');
+    this.after = db.prepare<[number, number], DeviceChange>('SELECT seq, mac, fetched FROM device_changes WHERE seq > ? ORDER BY seq LIMIT ?');
     this.newest = db.prepare<[], number | null>('SELECT max(seq) FROM device_changes').pluck();
     this.trim_ = db.prepare<[number]>('DELETE FROM device_changes WHERE seq <= ?');
   }
@@ -30,6 +34,14 @@ export class DeviceChangeStore {
   /** Notes a change to `mac` (ALL_DEVICES: to every device). */
   note(mac: string): void {
     this.note_.run(mac);
+  }
+
+  /**
+   * Notes that only `mac`'s fetched_version changed (a phone fetched a new config version): a
+   * worker re-reads the device's head and keeps its renders.
+   */
+  noteFetched(mac: string): void {
+    this.noteFetched_.run(mac);
   }
 
   /** The sequence number of the newest note (0 when there is none). */

@@ -227,6 +227,14 @@ export class DeviceStore {
     return head;
   }
 
+  /**
+   * Drop one device's cached head only: its fetched_version changed in another process (a phone
+   * worker reading a fetched note). Its renders and download-auth row stay valid.
+   */
+  forgetHead(mac: string): void {
+    this.heads.delete(mac);
+  }
+
   /** Drop cached rows: one device, or all (`null`). */
   forget(mac: string | null): void {
     if (mac === null) {
@@ -351,7 +359,7 @@ export class DeviceStore {
       }
       for (const f of served) {
         this.fetchServed.run(f);
-        this.notes.note(f.mac);
+        this.notes.noteFetched(f.mac);
       }
       // Trim a device's log only once it has grown by PRUNE_EVERY rows: trimming every device on
       // every batch blocked the event loop for tens of milliseconds in a boot storm.

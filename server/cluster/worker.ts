@@ -3,16 +3,14 @@
  * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
  *
  * It only reads. What it caches (device and download-auth rows, renders, templates) it checks
- * after every commit by another connection: the device_changes notes name the rows to drop,
- * stored renders are served only when their config_version and stamp are current, and the
- * template catalog is reloaded when the templates table grows. Whatever needs a write or a render (uploads, auto-registration, a file not
- * rendered yet), and every request that is not a phone file (admin API, console, phone screens),
- * is passed to the primary over its internal socket. Fetch records, request metrics and
+ * after every commit by another connection (ReplicaCache), and stored renders are served only
+ * when their config_version and stamp are current. Whatever needs a write or a render (uploads,
+ * auto-registration, a file not rendered yet), and every request that is not a phone file (admin
+ * API, console, phone screens), is passed to the primary over its internal socket. Fetch records, request metrics and
  * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { openDatabase } from '../../db/index.js';
-import { ALL_DEVICES } from '../../db/stores/device-changes.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
@@ -25,6 +23,7 @@ import { Batcher } from '../services/batcher.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
 import { createProxy } from './proxy.js';
+import { ReplicaCache } from './replica-cache.js';
 import type { FromWorker, Observation, ToWorker } from './protocol.js';
 
 const FLUSH_MS = 250;
@@ -62,15 +61,12 @@ class BlockMirror {
   }
 }
 
-/** Change notes read at once; more than that pending drops every cached row instead. */
-const NOTES_AT_ONCE = 5000;
-
 function start(init: Extract<ToWorker, { type: 'init' }>): void {
   // The primary starts the pre-render pass; a worker renders nothing itself.
   const config: Config = { ...init.config, provisioning: { ...init.config.provisioning, prerender: false } };
   const log = createLogger(config.log.level).child({ worker: init.id });
   const db = openDatabase(config.database.path);
-  // Device and download-auth rows are cached, and dropped by the change notes below; which
+  // Device and download-auth rows are cached, and dropped by the change notes (ReplicaCache); which
   // uploaded files are absent is not (uploads are rare, and a phone reads its own back at once).
   const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false } });
 
@@ -96,41 +92,10 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
-  // Everything this worker caches is checked when the database changed at all since the last
-  // request (PRAGMA data_version changes with every commit by another connection and costs no
-  // table read). Template saves only add rows to the templates table, so its largest rowid
-  // changing drops resolved templates and cached renders. Device and download-auth rows are
-  // dropped by the notes their stores write with every change to them (migration 007); a note
-  // for all devices, a gap in the notes (trimmed before this worker read them) or a long run of
-  // them drops every cached row.
-  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  const templatesMark = db.prepare<[], number | null>('SELECT max(rowid) FROM templates').pluck();
-  const notes = ctx.stores.deviceChanges;
-  let seenData = dataVersion.get();
-  let seenTemplates = templatesMark.get() ?? 0;
-  let seenNote = notes.latest();
-  const catchUp = () => {
-    const mark = templatesMark.get() ?? 0;
-    if (mark !== seenTemplates) {
-      seenTemplates = mark;
-      ctx.catalog.invalidate();
-    }
-    const changed = notes.since(seenNote, NOTES_AT_ONCE);
-    if (changed.length === 0) return;
-    if (changed[0]!.seq !== seenNote + 1 || changed.length === NOTES_AT_ONCE || changed.some((c) => c.mac === ALL_DEVICES)) {
-      ctx.stores.devices.forget(null);
-      seenNote = notes.latest();
-      return;
-    }
-    for (const c of changed) ctx.stores.devices.forget(c.mac); // and its download-auth row and renders
-    seenNote = changed[changed.length - 1]!.seq;
-  };
+  // Checked before every request: nothing stale is served after another process's commit.
+  const replica = new ReplicaCache(db, ctx.stores.deviceChanges, ctx.stores.devices, ctx.catalog);
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    const data = dataVersion.get();
-    if (data !== seenData) {
-      seenData = data;
-      catchUp();
-    }
+    replica.check();
     if (!phone(req, res)) proxy(req, res);
   };
 

@@ -1,6 +1,7 @@
 /**
- * Device change notes (migration 007): every store method that writes a row a phone worker
- * caches notes the change, and a change to thousands of devices at once is one note for all.
+ * Device change notes (migrations 007 and 008): every store method that writes a row a phone
+ * worker caches notes the change, a new fetched_version is a fetched note, and a change to
+ * thousands of devices at once is one note for all.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,11 +21,11 @@ describe('device change notes', () => {
   let db: Db;
   let s: Stores;
   let seen: number;
-  /** The MACs noted since the last call. */
+  /** The notes since the last call: MACs, and `fetched:MAC` for a fetched note. */
   const noted = () => {
     const rows = s.deviceChanges.since(seen, 1000);
     if (rows.length) seen = rows[rows.length - 1]!.seq;
-    return rows.map((r) => r.mac);
+    return rows.map((r) => (r.fetched ? `fetched:${r.mac}` : r.mac));
   };
 
   beforeEach(() => {
@@ -47,7 +48,7 @@ describe('device change notes', () => {
     expect(noted()).to.deep.equal([MAC]);
     const f = { mac: MAC, at: 4000, ip: '10.0.0.1', userAgent: null, model: null, firmware: null, file: `${MAC}.cfg`, status: 200, configVersion: 2, lineUser: null, extension: null };
     s.devices.recordFetches([f]);
-    expect(noted(), 'fetched_version written').to.deep.equal([MAC]);
+    expect(noted(), 'fetched_version written: a fetched note (a worker keeps the renders)').to.deep.equal([`fetched:${MAC}`]);
     s.devices.recordFetches([{ ...f, at: 5000 }]);
     expect(noted(), 'the same version again changes no row').to.deep.equal([]);
     s.devices.delete(MAC);
@@ -77,6 +78,6 @@ describe('device change notes', () => {
     expect(s.deviceChanges.trim(3)).to.equal(9);
     expect(s.deviceChanges.since(0, 100).map((r) => r.seq)).to.deep.equal([newest - 2, newest - 1, newest]);
     s.devices.bumpVersion(OTHER, 3000);
-    expect(s.deviceChanges.since(newest, 100)).to.deep.equal([{ seq: newest + 1, mac: OTHER }]);
+    expect(s.deviceChanges.since(newest, 100)).to.deep.equal([{ seq: newest + 1, mac: OTHER, fetched: 0 }]);
   });
 });
