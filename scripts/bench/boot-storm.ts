@@ -28,6 +28,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from './lib/load.js';
+import { parseConfig } from '../../server/config.js';
 import { startBareNode } from './lib/bare-node.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
@@ -35,6 +36,9 @@ import { seedDatabase } from './lib/seed.js';
 import { startDeskprov, waitForPrerender, type RunningServer } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 import { runWrk, runWrkOnce } from './lib/wrk.js';
+
+/** Accept handles per process: deskprov's default (`http.acceptors`), and the ceiling server's. */
+const ACCEPTORS = parseConfig({}, {}).http.acceptors;
 
 const opts = new Command()
   .description('deskprov vs nginx: cached files req/s, a boot storm and uncached first fetches')
@@ -108,8 +112,9 @@ async function main(): Promise<void> {
     { name: 'deskprov', port: () => deskprov.port },
   ];
   // wrk also measures the ceiling for a Node server here (lib/bare-node.ts): the same files from
-  // memory in as many processes as deskprov, with nothing of deskprov's own work.
-  const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers) : null;
+  // memory in as many processes as deskprov, each with as many accept handles, with nothing of
+  // deskprov's own work.
+  const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers, ACCEPTORS) : null;
   if (bare) stops.push(() => bare.stop()); // also on failure; stop() twice is harmless
   const wrkServers = bare ? [...servers, { name: 'node:http', port: () => bare.port }] : servers;
 

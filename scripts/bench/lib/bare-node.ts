@@ -13,17 +13,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addAcceptors } from '../../../server/http/acceptors.js';
 
 const SELF = fileURLToPath(import.meta.url);
+const BACKLOG = 4096;
 
 export interface RunningBareNode {
   port: number;
   stop(): Promise<void>;
 }
 
-/** Starts the bare server over `root` in `processes` processes; resolves once it is listening. */
-export async function startBareNode(root: string, processes: number): Promise<RunningBareNode> {
-  const child = fork(SELF, [root, String(processes)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * Starts the bare server over `root` in `processes` processes with `acceptors` accept handles
+ * each (deskprov's `http.acceptors`); resolves once every process is accepting.
+ */
+export async function startBareNode(root: string, processes: number, acceptors: number): Promise<RunningBareNode> {
+  const child = fork(SELF, [root, String(processes), String(acceptors)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve(Number(m)));
@@ -38,14 +43,14 @@ export async function startBareNode(root: string, processes: number): Promise<Ru
   };
 }
 
-function serve(root: string): Server {
+function serve(root: string): () => Server {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
   for (const name of readdirSync(root)) {
     const body = readFileSync(join(root, name));
     const type = name.endsWith('.xml') ? 'text/xml; charset=utf-8' : 'text/plain; charset=utf-8';
     files.set(`/${name}`, { body, type, etag: `"${body.length.toString(36)}-${files.size.toString(36)}"` });
   }
-  return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  return () => createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const f = files.get(req.url ?? '/');
     if (!f) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '10' });
@@ -58,18 +63,26 @@ function serve(root: string): Server {
 }
 
 if (process.argv[1] === SELF) {
-  const [root, role] = process.argv.slice(2) as [string, string];
-  const server = serve(root);
+  const [root, role, acceptorsArg] = process.argv.slice(2) as [string, string, string | undefined];
+  const create = serve(root);
   if (role === 'child') {
-    process.on('message', (_m, handle) => server.listen(handle as never, 4096));
+    // Each handle is acknowledged once listening, so the parent knows when all are.
+    process.on('message', (_m, handle) => create().listen(handle as never, BACKLOG, () => process.send?.('listening')));
     process.send?.('ready');
   } else {
+    const acceptors = Number(acceptorsArg ?? 1);
     const children: ChildProcess[] = [];
-    server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, async () => {
+    const server = create();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, async () => {
+      await addAcceptors(server, { count: acceptors, backlog: BACKLOG, create });
+      const handle = (server as unknown as { _handle: never })._handle;
       for (let i = 1; i < Number(role); i++) {
         const c = fork(SELF, [root, 'child'], { execArgv: process.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
         await new Promise((r) => c.once('message', r));
-        c.send('listen', (server as unknown as { _handle: never })._handle);
+        let listening = 0;
+        const all = new Promise<void>((r) => c.on('message', () => ++listening === acceptors && r()));
+        for (let h = 0; h < acceptors; h++) c.send('listen', handle);
+        await all;
         children.push(c);
       }
       process.send?.((server.address() as { port: number }).port);
