@@ -171,9 +171,10 @@ export class Renderer {
       this.stats.hits++;
       return hit.file;
     }
-    this.stats.misses++;
     const resolved = this.catalog.resolve(vendor, template, null);
+    // No template (e.g. Yealink's common boot file): a 404, not a cache miss.
     if (!resolved) return null;
+    this.stats.misses++;
     const file = this.renderWith(resolved, getVendor(vendor)!.buildCommonView(this.views.common(family)), null);
     this.store(key, { file, configVersion: 0, createdAt: 0, generation: this.catalog.generation });
     return file;

@@ -36,6 +36,8 @@ describe('observability', () => {
       expect((await fetch()).status).to.equal(200);
       expect((await h.http.get('/001565ffffff.cfg').set('User-Agent', NO_MAC_UA)).status).to.equal(404);
       expect((await h.http.get(`/${MAC.A}.boot`).set('User-Agent', YEALINK_UA)).status).to.equal(404);
+      // A vendor file no template renders (Yealink's common boot file) is no cache miss.
+      expect((await h.http.get('/y000000000000.boot').set('User-Agent', YEALINK_UA)).status).to.equal(404);
 
       const r = await h.http.get('/metrics');
       expect(r.status).to.equal(200);
@@ -44,10 +46,11 @@ describe('observability', () => {
       expect(sample(text, 'deskprov_phone_requests_total', 'vendor="yealink",kind="device",status="200"')).to.equal(2);
       expect(sample(text, 'deskprov_phone_requests_total', 'vendor="none",kind="none",status="404"')).to.equal(1);
       expect(sample(text, 'deskprov_phone_requests_total', 'vendor="yealink",kind="device",status="404"')).to.equal(1);
+      expect(sample(text, 'deskprov_phone_requests_total', 'vendor="yealink",kind="common",status="404"')).to.equal(1);
       expect(sample(text, 'deskprov_render_cache_hits_total')).to.equal(1);
       expect(sample(text, 'deskprov_render_cache_misses_total')).to.equal(1);
       expect(sample(text, 'deskprov_render_duration_seconds_count', 'vendor="yealink"')).to.equal(1);
-      expect(sample(text, 'deskprov_phone_request_duration_seconds_count')).to.equal(4);
+      expect(sample(text, 'deskprov_phone_request_duration_seconds_count')).to.equal(5);
       expect(sample(text, 'deskprov_render_cache_entries')).to.equal(1);
       // Process metrics come along (own registry, prefixed).
       expect(sample(text, 'deskprov_process_resident_memory_bytes')).to.be.greaterThan(0);
