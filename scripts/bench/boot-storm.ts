@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     loops.map((l) => [l.server, l.connections, l.r.reqPerSec, l.r.p50, l.r.p99, l.r.max, l.r.errors, ratio(l.server, l.connections, 'loop')])));
   if (wrks.length) {
     console.log('\nCached phone files: wrk -t2, rotating over every 200 file');
-    console.log(`(node:http: the same files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''}, no checks, logging or metrics: the ceiling for a Node server here)`);
+    console.log(`(node:http: the same files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''} with ${ACCEPTORS} accept handles each, no checks, logging or metrics: the ceiling for a Node server here)`);
     console.log(table(['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'x nginx'],
       wrks.map((w) => [w.server, w.connections, w.r.reqPerSec, w.r.p50, w.r.p99, w.r.max, w.r.errors, w.r.non2xx, ratio(w.server, w.connections, 'wrk')])));
   }
