@@ -11,9 +11,11 @@ import { createContext, type Context } from '../../server/context.js';
 import { createLogger } from '../../server/log.js';
 import { DeferToPrimary, ProvisioningService } from '../../server/services/provisioning.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { MAC as DESK, SIP_PASSWORD, ok, seedOffice } from '../helpers/hotdesk.js';
 
-const MAC = '001565aabbcc';
-const UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc';
+/** Desk A of the seeded office: a Yealink owned by 100. */
+const MAC = DESK.A;
+const UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:01';
 
 describe('a phone worker keeps its caches true to the primary’s commits', () => {
   let h: Harness;
@@ -39,14 +41,10 @@ describe('a phone worker keeps its caches true to the primary’s commits', () =
     for (const r of sent.splice(0)) h.ctx.recorder.record(r);
     h.ctx.recorder.flush();
   };
-  const api = (method: 'post' | 'patch', path: string, body: object) =>
-    h.http[method](`/api/v1/${path}`).set('Authorization', h.auth).send(body);
 
   beforeEach(async () => {
     h = createHarness();
-    await api('post', 'users', { extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice' }).expect(201);
-    await api('post', 'users', { extension: '1002', displayName: 'Bob', sipPassword: 's3cret-bob' }).expect(201);
-    await api('post', 'devices', { mac: MAC, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+    await seedOffice(h);
     db = openDatabase(h.dbPath);
     worker = createContext({ config: h.config, db, clock: h.clock, log: createLogger('silent'), stores: { cacheFiles: false } });
     sent = [];
@@ -81,12 +79,12 @@ describe('a phone worker keeps its caches true to the primary’s commits', () =
 
   it('a real change still drops the render: the worker defers until the new one is stored, then serves it', async () => {
     prerender();
-    expect(fetchCfg().body.toString()).to.include('s3cret-alice');
+    expect(fetchCfg().body.toString()).to.include(SIP_PASSWORD('100'));
     deliver();
-    await api('patch', `devices/${MAC}`, { ownerExtension: '1002' }).expect(200);
+    ok(await h.http.patch(`/api/v1/devices/${MAC}`).set('Authorization', h.auth).send({ ownerExtension: '200' }));
     expect(fetchCfg, 'never the old owner').to.throw(DeferToPrimary);
     prerender();
     const next = fetchCfg();
-    expect(next.body.toString()).to.include('s3cret-bob').and.not.include('s3cret-alice');
+    expect(next.body.toString()).to.include(SIP_PASSWORD('200')).and.not.include(SIP_PASSWORD('100'));
   });
 });
