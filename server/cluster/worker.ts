@@ -6,8 +6,9 @@
  * after every commit by another connection (ReplicaCache), and stored renders are served only
  * when their config_version and stamp are current. Whatever needs a write or a render (uploads,
  * auto-registration, a file not rendered yet), and every request that is not a phone file (admin
- * API, console, phone screens), is passed to the primary over its internal socket. Fetch records, request metrics and
- * enumeration failures go to the primary over IPC; the primary sends back the blocked IPs.
+ * API, console, phone screens), is passed to the primary over its internal socket. Fetch records,
+ * request metrics and enumeration failures go to the primary over IPC; the primary sends back
+ * the blocked IPs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { openDatabase } from '../../db/index.js';
