@@ -6,7 +6,7 @@
  * - templates: saves only add rows to the templates table, so a new largest rowid drops the
  *   resolved templates, and with them every cached render (the catalog's generation);
  * - device and download-auth rows: their stores note every change (migration 007). A note drops
- *   that device's cached rows and renders; a fetched note (migration 008: only the phone's
+ *   that device's cached rows and renders; a fetched note (migration 009: only the phone's
  *   fetched_version moved) drops just its head, whose fetched_version download auth reads. A note
  *   for all devices, a gap in the notes (trimmed before this worker read them) or a long run of
  *   them drops every cached row.

@@ -1,10 +1,11 @@
 /**
- * Device change notes (migrations 007 and 008): every store method that writes a row a phone
+ * Device change notes (migrations 007 and 009): every store method that writes a row a phone
  * worker caches notes the change, a new fetched_version is a fetched note, and a change to
  * thousands of devices at once is one note for all.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../db/index.js';
@@ -79,5 +80,31 @@ describe('device change notes', () => {
     expect(s.deviceChanges.since(0, 100).map((r) => r.seq)).to.deep.equal([newest - 2, newest - 1, newest]);
     s.devices.bumpVersion(OTHER, 3000);
     expect(s.deviceChanges.since(newest, 100)).to.deep.equal([{ seq: newest + 1, mac: OTHER, fetched: 0 }]);
+  });
+
+  it('a database that ran the retired migration 008 (repeat counting) still gets the fetched notes of 009', () => {
+    const path = join(dir, 'upgraded.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+    const dirUrl = new URL('../../db/migrations/', import.meta.url);
+    for (const f of readdirSync(dirUrl).filter((n) => n < '008').sort()) {
+      old.exec(readFileSync(new URL(f, dirUrl), 'utf8'));
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(Number(f.slice(0, 3)), f);
+    }
+    // What 008 did before it was reverted.
+    old.exec('ALTER TABLE fetch_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0; ALTER TABLE fetch_log ADD COLUMN last_at INTEGER');
+    old.prepare('INSERT INTO schema_migrations VALUES (8, ?, 0)').run('008_fetch_repeats.sql');
+    old.close();
+
+    const upgraded = openDatabase(path);
+    try {
+      const st = createStores(upgraded);
+      st.devices.insert(device(MAC), 1000);
+      const mark = st.deviceChanges.latest();
+      st.devices.recordFetches([{ mac: MAC, at: 2000, ip: '10.0.0.1', userAgent: null, model: null, firmware: null, file: `${MAC}.cfg`, status: 200, configVersion: 1, lineUser: null, extension: null }]);
+      expect(st.deviceChanges.since(mark, 10).map((c) => [c.mac, c.fetched])).to.deep.equal([[MAC, 1]]);
+    } finally {
+      upgraded.close();
+    }
   });
 });

@@ -1,3 +1,5 @@
+-- (008 is retired: it was repeat counting on the fetch log, since reverted. A database that
+-- ran it keeps its version row and two unused fetch_log columns, so the number is not reused.)
 -- A device change note that says only "this phone fetched a new config version": the row's
 -- fetched_version moved and nothing a render depends on did. A phone worker re-reads the
 -- device's head for it but keeps the device's cached renders and download-auth row, which a
