@@ -375,7 +375,7 @@ export class DeviceStore {
   fetchesWritten(served: ReadonlyArray<Pick<FetchRecord, 'mac' | 'configVersion'>>): void {
     if (this.servedWritten.size + served.length > HEAD_CACHE_MAX) this.servedWritten.clear();
     for (const f of served) {
-      this.heads.delete(f.mac);
+      this.forgetHead(f.mac);
       if (f.configVersion !== null) this.servedWritten.set(f.mac, f.configVersion);
     }
   }

@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../db/index.js';
+import { loadMigrations, openDatabase, type Db } from '../../db/index.js';
 import { ALL_DEVICES } from '../../db/stores/device-changes.js';
 import { createStores, type Stores } from '../../db/stores/index.js';
 import { parseMac } from '../../server/domain/mac.js';
@@ -86,10 +86,9 @@ describe('device change notes', () => {
     const path = join(dir, 'upgraded.db');
     const old = new Database(path);
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
-    const dirUrl = new URL('../../db/migrations/', import.meta.url);
-    for (const f of readdirSync(dirUrl).filter((n) => n < '008').sort()) {
-      old.exec(readFileSync(new URL(f, dirUrl), 'utf8'));
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(Number(f.slice(0, 3)), f);
+    for (const m of loadMigrations().filter((m) => m.version < 8)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
     }
     // What 008 did before it was reverted.
     old.exec('ALTER TABLE fetch_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0; ALTER TABLE fetch_log ADD COLUMN last_at INTEGER');
