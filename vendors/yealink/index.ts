@@ -116,6 +116,7 @@ function derived(view: DeviceView) {
     emergency: emergency && {
       ...emergency,
       slots: Array.from({ length: slots }, (_, i) => ({ index: i + 1, value: emergency.numbers[i] ?? '%NULL%' })),
+      assertedId: yealinkAssertedId(emergency.callback),
     },
     yealink: {
       transport: TRANSPORT[view.pbx.transport],
@@ -124,6 +125,18 @@ function derived(view: DeviceView) {
       proxy: proxy && { host: proxy.host, port: proxy.port ?? 5060 },
     },
   };
+}
+
+/**
+ * The callback number as `dialplan.emergency.custom_asserted_id`, which takes 10-25 digits, a SIP
+ * URI or a TEL URI: `+15551230000` becomes `tel:+15551230000`; anything else (short numbers,
+ * `*` or `#`) is null, and the phone falls back to its LLDP-MED ELIN.
+ */
+export function yealinkAssertedId(callback: string | null): string | null {
+  if (callback === null) return null;
+  if (/^[0-9]{10,25}$/.test(callback)) return callback;
+  if (/^\+[0-9]{7,15}$/.test(callback)) return `tel:${callback}`;
+  return null;
 }
 
 function buildView(view: DeviceView): Record<string, unknown> {

@@ -171,6 +171,37 @@ describe('vendor templates', () => {
       expect(text.split('\n')[0]).to.equal('#!version:1.0.0.1');
     });
 
+    it('yealink: the callback number goes out in a form custom_asserted_id takes, and a stale one is cleared', () => {
+      const v = adapter('yealink');
+      const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+      const keys = (o: ViewOverrides) => {
+        const text = renderState(v, t, 'owner', o);
+        const get = (k: string) => new RegExp(`^dialplan\\.emergency\\.${k} = (.*)$`, 'm').exec(text)?.[1];
+        return { source: get('asserted_id_source'), id: get('custom_asserted_id') };
+      };
+      // 10-25 digits as they are; +E.164 as a TEL URI (a bare "+1555..." is not a value the phone takes).
+      expect(keys({ location: { callbackNumber: '5551230000' } })).to.deep.equal({ source: 'CUSTOM', id: '5551230000' });
+      expect(keys({ location: { callbackNumber: '+15551230000' } })).to.deep.equal({ source: 'CUSTOM', id: 'tel:+15551230000' });
+      // Nothing usable, no callback, no location: back to ELIN and the old value cleared, so a phone
+      // moved off a location does not keep presenting that location's callback number.
+      for (const o of [{ location: { callbackNumber: '1234' } }, { location: { callbackNumber: '*555#1234567' } }, { location: { callbackNumber: null } }, { location: null }]) {
+        expect(keys(o), JSON.stringify(o)).to.deep.equal({ source: 'ELIN', id: '%NULL%' });
+      }
+    });
+
+    it('polycom: an unassigned phone gives reorder tone for anything but the emergency numbers; an owner dials freely', () => {
+      const v = adapter('polycom');
+      const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+      const dialplan = (state: DeviceState) => {
+        const node = (parseXml(renderState(v, t, state))['polycomConfig'] as Record<string, Array<{ $: Record<string, string> }>>)['dialplan'];
+        return node?.[0]?.$ ?? {};
+      };
+      expect(dialplan('unassigned')).to.include({ 'dialplan.digitmap': '911|112', 'dialplan.impossibleMatchHandling': '1' });
+      for (const state of ['owner', 'guest'] as const) {
+        expect(dialplan(state), state).not.to.have.any.keys('dialplan.digitmap', 'dialplan.impossibleMatchHandling');
+      }
+    });
+
     it('polycom: the device master lists <mac>-deskprov.cfg, which is served as the device file', () => {
       const v = adapter('polycom');
       const master = renderState(v, v.templates.find((t) => t.name === 'master') ?? expect.fail(), 'owner');
