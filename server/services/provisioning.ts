@@ -46,6 +46,13 @@ export interface SecurityLog {
 }
 
 const NO_STORE = 'no-store';
+/**
+ * Phone files are data, never pages. A browser that opens one on deskprov's origin (the admin
+ * console's) must not sniff it into HTML or run a script in it: uploads are whatever bytes a
+ * client PUT, and configs carry user-entered text.
+ */
+const NOSNIFF = 'nosniff';
+const FILE_CSP = "default-src 'none'; sandbox";
 const text = (status: number, body: string, extra: Record<string, string> = {}): PhoneResponse => ({
   status,
   headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': NO_STORE, ...extra },
@@ -161,11 +168,14 @@ export class ProvisioningService {
         }
         const stored = this.d.files.get(device.mac, match.slot);
         if (!stored) return text(404, 'Not Found');
-        return this.fileResponse(req, {
+        const res = this.fileResponse(req, {
           body: stored.content,
           etag: `"u${stored.updatedAt.toString(36)}-${stored.content.length.toString(36)}"`,
           contentType: match.slot.endsWith('.xml') || match.slot.endsWith('.cfg') ? 'text/xml; charset=utf-8' : 'application/octet-stream',
         });
+        // A browser saves an upload instead of showing it.
+        res.headers['Content-Disposition'] = 'attachment';
+        return res;
       }
     }
   }
@@ -177,8 +187,15 @@ export class ProvisioningService {
     const rendered = { configVersion: file.configVersion ?? null, lineUser: file.lineUser ?? null, extension: file.extension ?? null };
     const notModified = req.ifNoneMatch !== null && etagMatches(req.ifNoneMatch, file.etag);
     const headers: Record<string, string> = notModified
-      ? { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag }
-      : { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag, 'Content-Length': String(file.body.length) };
+      ? { 'Content-Type': file.contentType, 'Cache-Control': NO_STORE, ETag: file.etag, 'X-Content-Type-Options': NOSNIFF, 'Content-Security-Policy': FILE_CSP }
+      : {
+          'Content-Type': file.contentType,
+          'Cache-Control': NO_STORE,
+          ETag: file.etag,
+          'X-Content-Type-Options': NOSNIFF,
+          'Content-Security-Policy': FILE_CSP,
+          'Content-Length': String(file.body.length),
+        };
     return { status: notModified ? 304 : 200, headers, body: notModified ? '' : file.body, vendor: null, kind: null, rendered };
   }
 

@@ -215,4 +215,29 @@ describeConsole('admin console in headless Chromium', (f) => {
     expect(await page.getByLabel('Template source').inputValue()).to.equal(edited('console edit one'));
     expect((await api('get', '/templates/yealink/device')).text).to.equal(edited('console edit one'));
   });
+
+  it('a file a phone uploaded, opened in the signed-in console browser, runs no script', async () => {
+    // Polycom phones PUT their directory, call lists and overrides without credentials (download
+    // auth off), so anyone who knows a MAC can store any bytes, which are served on this origin.
+    expect((await api('post', '/devices', { mac: '0004f2aabbcc', vendor: 'polycom' })).status).to.equal(201);
+    const attack = `<html xmlns="http://www.w3.org/1999/xhtml"><body><script>
+      fetch('/admin/session').then((r) => r.json()).then((s) => fetch('/api/v1/tokens', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrfToken },
+        body: JSON.stringify({ name: 'planted', role: 'admin' }) }));
+      document.title = 'script ran';
+    </script></body></html>`;
+    const put = await h.http.put('/0004f2aabbcc-directory.xml').set('User-Agent', 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5017 (SN:0004f2aabbcc) Type/Application').type('text/xml').send(attack);
+    expect(put.status).to.equal(201);
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    // The browser saves it (Content-Disposition: attachment) rather than showing it; either way nothing may run.
+    const download = page.waitForEvent('download', { timeout: 5_000 }).catch(() => null);
+    await page.goto(`${served.base}/0004f2aabbcc-directory.xml`).catch(() => null);
+    expect(await download, 'the upload was not offered as a download').not.to.equal(null);
+    const other = await context.newPage();
+    await other.goto(`${served.base}/admin/`);
+    await other.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    const names = ((await api('get', '/tokens')).body as { tokens: { name: string }[] }).tokens.map((t) => t.name);
+    expect(names).not.to.include('planted');
+  });
 });

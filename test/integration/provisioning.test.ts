@@ -88,7 +88,13 @@ describe('provisioning: phones boot from deskprov', () => {
     expect((await get('/0004f2aabbcc-directory.xml')).status).to.equal(404);
     const dir = '<directory><item_list><item><fn>Bob</fn><ct>1002</ct></item></item_list></directory>';
     expect((await h.http.put('/0004f2aabbcc-directory.xml').set('User-Agent', UA.polycom).type('text/xml').send(dir)).status).to.be.within(200, 204);
-    expect((await get('/0004f2aabbcc-directory.xml')).text).to.equal(dir);
+    const back = await get('/0004f2aabbcc-directory.xml');
+    expect(back.text).to.equal(dir);
+    // Anyone's bytes: a browser on this origin (the console's) saves them and never runs them.
+    expect(back.headers).to.include({ 'content-disposition': 'attachment', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox" });
+    const config = await get('/0004f2aabbcc-deskprov.cfg');
+    expect(config.headers).to.include({ 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox" });
+    expect(config.headers['content-disposition']).to.equal(undefined);
     await h.http.put('/0004f2aabbcc-app.log').set('User-Agent', UA.polycom).type('text/plain').send('line one\n');
     await h.http.put('/0004f2aabbcc-app.log').set('User-Agent', UA.polycom).type('text/plain').send('line two\n');
     expect(h.ctx.stores.files.get('0004f2aabbcc', 'app.log')?.content.toString()).to.equal('line one\nline two\n');
