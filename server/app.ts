@@ -33,7 +33,9 @@ export interface App {
 export function createApp(ctx: Context): App {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', ctx.config.http.trustProxy);
+  // One hop: req.ip is the address deskprov's reverse proxy saw (the last X-Forwarded-For entry),
+  // never one the client wrote into the header (clientIp in phone-handler.ts does the same).
+  app.set('trust proxy', ctx.config.http.trustProxy ? 1 : false);
   app.use(requestLog(ctx.log));
 
   app.get('/healthz', (_req, res) => {

@@ -28,11 +28,17 @@ export interface PhoneHandlerOptions {
   uploads?: boolean;
 }
 
+/**
+ * The client's address. With trustProxy, the last X-Forwarded-For entry: the one deskprov's own
+ * reverse proxy appended. Entries before it are whatever the client sent, so trusting the first
+ * would let anyone pick an address that passes allowlists and dodges every per-address limit.
+ */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
+    const list = Array.isArray(fwd) ? fwd.join(',') : fwd;
+    const last = list?.slice(list.lastIndexOf(',') + 1).trim();
+    if (last) return last.startsWith('::ffff:') ? last.slice(7) : last;
   }
   const ip = req.socket.remoteAddress ?? '';
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;

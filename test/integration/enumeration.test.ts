@@ -33,6 +33,19 @@ describe('MAC enumeration defence', () => {
     expect((await own(OFFICE)).status).to.equal(200);
   });
 
+  it('behind the proxy, the address is the one the proxy appended: a scanner cannot pick a fresh one per request', async () => {
+    // A proxy appends the peer it saw; whatever the client sent comes first and is not believed.
+    for (let i = 1; i <= 50; i++) expect((await probe(i, `10.9.${i}.1, ${SCANNER}`)).status, `probe ${i}`).to.equal(404);
+    expect((await own(`10.0.0.1, ${SCANNER}`)).status).to.equal(429);
+    expect((await own(`${SCANNER}, ${OFFICE}`)).status, 'a client claiming the scanner address is not blocked').to.equal(200);
+    // The admin API takes the same address (Express trust proxy: one hop): wrong tokens sent with a
+    // fresh made-up first entry each still add up against the address the proxy saw.
+    const GUESSER = '192.0.2.66';
+    for (let i = 1; i <= 50; i++) await h.http.get('/api/v1/devices').set('Authorization', `Bearer wrong-${i}-xxxxxxxxxxxxxxxxxxxx`).set('X-Forwarded-For', `10.8.${i}.1, ${GUESSER}`);
+    const blocks = (await h.http.get('/api/v1/security/blocks').set('Authorization', h.auth)).body.blocks as { ip: string }[];
+    expect(blocks.map((b) => b.ip).sort()).to.deep.equal([GUESSER, SCANNER].sort());
+  });
+
   it('the window slides: 49 failures, 5 minutes pass, 49 more — still never blocked', async () => {
     for (let i = 1; i <= 49; i++) await probe(i);
     h.clock.advance(5 * MIN + 1000);
