@@ -34,8 +34,11 @@ const TEMPLATES: readonly TemplateInfo[] = [
 
 /** account.X.sip_server.Y.transport_type: 0 UDP, 1 TCP, 2 TLS (3 DNS-NAPTR is not used). */
 const TRANSPORT: Readonly<Record<SipTransport, number>> = { udp: 0, tcp: 1, tls: 2 };
-/** dialplan.emergency.N slots always written, so numbers removed from a location are cleared. */
-const EMERGENCY_SLOTS = 5;
+/**
+ * dialplan.emergency.N slots always written, so numbers removed from a location are cleared: as
+ * many as a location may hold (dialableNumbers keeps at most 10).
+ */
+const EMERGENCY_SLOTS = 10;
 
 const DEVICE_CFG = /^([0-9a-f]{12})\.cfg$/i;
 const DEVICE_BOOT = /^([0-9a-f]{12})\.boot$/i;

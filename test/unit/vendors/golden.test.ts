@@ -189,6 +189,19 @@ describe('vendor templates', () => {
       }
     });
 
+    it('yealink: every emergency slot a location can fill is written, so a number removed from a location is cleared', () => {
+      const v = adapter('yealink');
+      const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+      const slots = (numbers: string[]) =>
+        Object.fromEntries([...renderState(v, t, 'owner', { location: { emergencyNumbers: numbers } }).matchAll(/^dialplan\.emergency\.(\d+)\.value = (.*)$/gm)].map((m) => [m[1], m[2]]));
+      const ten = ['911', '112', '999', '000', '110', '119', '120', '122', '100', '101'];
+      expect(Object.values(slots(ten))).to.deep.equal(ten);
+      // Back to one number: the nine others are cleared on the phone.
+      const one = slots(['911']);
+      expect(one['1']).to.equal('911');
+      for (let i = 2; i <= 10; i++) expect(one[String(i)], `slot ${i}`).to.equal('%NULL%');
+    });
+
     it('polycom: an unassigned phone gives reorder tone for anything but the emergency numbers; an owner dials freely', () => {
       const v = adapter('polycom');
       const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
