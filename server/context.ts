@@ -167,7 +167,7 @@ export function createContext(o: ContextOptions): Context {
   const users = new UserService(stores, changes, clock, audit, config.hotdesk.pinMinLength, {
     endSessionsOfUser: (ext) => hotdesk.endSessionsOfUser(ext),
   });
-  const locations = new LocationService(stores, changes, clock, audit);
+  const locations = new LocationService(stores, changes, clock, audit, (d) => renderer.digest(d));
   const devices = new DeviceService(
     stores,
     changes,
@@ -176,6 +176,7 @@ export function createContext(o: ContextOptions): Context {
     {
       endSessionOn: (mac, reason) => hotdesk.endSessionOn(mac, reason),
       edited: (before, next, actor) => hotdesk.deviceEdited(before, next, actor),
+      filesDigest: (d) => renderer.digest(d),
       syncOf: (d) => sync.of(d),
       templateOf: (d) => {
         const t = catalog.resolve(d.vendor, 'device', d.model);

@@ -20,6 +20,8 @@ export interface DeviceHooks {
   templateOf(device: DeviceRecord): string | null;
   /** An edit about to be saved: owner / hot-desk changes go through the hot-desk state machine. */
   edited?(before: DeviceRecord, next: DeviceWrite, actor: Actor): void;
+  /** A digest of the files the device gets now (Renderer.digest): an edit that leaves it alone needs no resync. */
+  filesDigest?(device: DeviceRecord): string;
 }
 
 export class DeviceService {
@@ -86,9 +88,14 @@ export class DeviceService {
       const before = this.get(mac);
       const next: DeviceWrite = { ...pickWrite(before), ...definedOnly(patch) };
       this.check(next);
+      // Nothing to change: no write, no audit line, and above all no resync (a NOTIFY reboots
+      // most phones, mid-call if need be).
+      if (sameFields(pickWrite(before), next)) return before;
+      const filesBefore = this.hooks.filesDigest?.(before);
       this.hooks.edited?.(before, next, actor);
       this.s.devices.update(next, this.clock.now());
-      this.changes.changed([mac], 'device edited');
+      // A change the phone's files do not show (its NOTIFY contact, say) is saved without a resync.
+      if (filesBefore === undefined || filesBefore !== this.hooks.filesDigest?.(this.get(mac))) this.changes.changed([mac], 'device edited');
       const after = this.get(mac);
       this.audit.record({ actor, action: 'device.update', target: `device:${mac}`, before: pickWrite(before), after: pickWrite(after) });
       return after;
@@ -140,3 +147,9 @@ function definedOnly<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], u
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Whether two flat records hold the same values (field order aside). */
+export function sameFields<T extends object>(a: T, b: T): boolean {
+  const ka = Object.keys(a) as (keyof T)[];
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.is(a[k], b[k]));
+}

@@ -180,6 +180,31 @@ export class Renderer {
     return file;
   }
 
+  /**
+   * A digest of every device file `device` gets now, rendered afresh (no cache, nothing stored):
+   * equal digests, same files. An edit whose digest does not move needs no resync.
+   */
+  digest(device: DeviceRecord): string {
+    const hash = createHash('sha1');
+    let view: Record<string, unknown> | null = null;
+    for (const template of DEVICE_TEMPLATES_OF.get(device.vendor) ?? []) {
+      hash.update(`${template}\0`);
+      const resolved = this.catalog.resolve(device.vendor, template, device.model);
+      if (!resolved) {
+        hash.update('none\0');
+        continue;
+      }
+      view ??= getVendor(device.vendor)!.buildView(this.views.build(device));
+      try {
+        hash.update(resolved.compiled.render(view));
+      } catch (e) {
+        hash.update(`error ${e instanceof Error ? e.message : String(e)}`);
+      }
+      hash.update('\0');
+    }
+    return hash.digest('base64');
+  }
+
   /** Render without touching the cache (previews, diffs). */
   renderUncached(device: DeviceRecord, resolved: ResolvedTemplate): string {
     const view = getVendor(device.vendor)!.buildView(this.views.build(device));

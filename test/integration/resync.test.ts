@@ -115,12 +115,40 @@ describe('resync: the NOTIFY outbox', () => {
   it('changes to one device while its NOTIFY waits for the throttle collapse into one NOTIFY', async () => {
     const w = world({ maxNotifiesPerSecond: 1 });
     await office(w);
-    ok(await api(w.h).patch(`/api/v1/devices/${MAC.P}`, { sipContact: 'sip:10.9.9.9' })); // takes this second's token
+    ok(await api(w.h).patch(`/api/v1/devices/${MAC.P}`, { sipContact: 'sip:10.9.9.9' }));
+    ok(await api(w.h).post(`/api/v1/devices/${MAC.P}/resync`), 202); // takes this second's token
     for (const label of ['a', 'b', 'c']) ok(await api(w.h).patch(`/api/v1/devices/${MAC.A}`, { label }));
     ok(await api(w.h).post(`/api/v1/devices/${MAC.A}/resync`), 202);
     expect(outboxMacs(w.h)).to.deep.equal([MAC.A]);
     await w.timers.advance(5000);
     expect(w.phones.sent.map((s) => s.req.target.host)).to.deep.equal(['10.9.9.9', '127.0.0.1']);
+  });
+
+  it('an edit that changes nothing a phone gets sends no NOTIFY (which would reboot it) and keeps its config version', async () => {
+    const w = world();
+    await office(w);
+    const versions = async () => Object.fromEntries(await Promise.all(Object.values(MAC).map(async (m) => [m, (await syncOf(w.h, m)).configVersion] as const)));
+    const start = await versions();
+    const auditLines = () => (w.h.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+    const lines = auditLines();
+    ok(await api(w.h).patch(`/api/v1/devices/${MAC.A}`, {}));
+    ok(await api(w.h).patch(`/api/v1/devices/${MAC.A}`, { label: 'Desk 1', ownerExtension: '100' }));
+    ok(await api(w.h).patch('/api/v1/locations/1', {}));
+    ok(await api(w.h).patch('/api/v1/locations/1', { name: 'HQ 3rd floor', emergencyNumbers: ['911'] }));
+    expect(auditLines(), 'no-op edits write no audit line').to.equal(lines);
+    // Saved, but in no file: the street address (no shipped template prints it), where NOTIFYs go.
+    ok(await api(w.h).patch('/api/v1/locations/1', { address: '1 Main St, Springfield' }));
+    ok(await api(w.h).patch(`/api/v1/devices/${MAC.B}`, { sipContact: 'sip:10.1.2.3' }));
+    expect((await api(w.h).get('/api/v1/locations/1')).body).to.include({ address: '1 Main St, Springfield' });
+    await w.timers.advance(5000);
+    expect(w.phones.sent, 'NOTIFYs sent').to.deep.equal([]);
+    expect(await versions()).to.deep.equal(start);
+
+    // What the phones do get: a new emergency number reaches every phone at the location, a label only its own.
+    ok(await api(w.h).patch('/api/v1/locations/1', { emergencyNumbers: ['911', '933'] }));
+    ok(await api(w.h).patch(`/api/v1/devices/${MAC.C}`, { label: 'Desk 3 (window)' }));
+    const after = await versions();
+    for (const m of Object.values(MAC)) expect(after[m], m).to.equal(start[m]! + (m === MAC.C ? 2 : 1));
   });
 
   it('a guest logging in: the NOTIFY authenticates with the owner line the phone still runs, never the guest\'s', async () => {
@@ -286,7 +314,10 @@ describe('resync: the NOTIFY outbox', () => {
   it('queued rows survive a stop and are sent by the next dispatcher; /status shows the queue', async () => {
     const w = world({ maxNotifiesPerSecond: 1 });
     await office(w);
-    for (const mac of [MAC.B, MAC.C, MAC.D, MAC.P]) ok(await api(w.h).patch(`/api/v1/devices/${mac}`, { sipContact: 'sip:10.7.7.7' }));
+    for (const mac of [MAC.B, MAC.C, MAC.D, MAC.P]) {
+      ok(await api(w.h).patch(`/api/v1/devices/${mac}`, { sipContact: 'sip:10.7.7.7' }));
+      ok(await api(w.h).post(`/api/v1/devices/${mac}/resync`), 202);
+    }
     await w.timers.advance(10);
     expect(w.phones.sent).to.have.length(1);
     await w.dispatcher.stop();
