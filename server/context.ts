@@ -16,6 +16,7 @@ import { PhoneAccess } from './services/phone-access.js';
 import { ChangeTracker } from './services/change-tracker.js';
 import type { Clock } from './services/clock.js';
 import { DeviceCsv } from './services/device-csv.js';
+import { LogoutKeys } from './services/logout-keys.js';
 import { DeviceViewBuilder } from './services/device-view.js';
 import { DeviceService } from './services/devices.js';
 import { EnumerationGuard } from './services/enumeration-guard.js';
@@ -63,6 +64,8 @@ export interface Context {
   changes: ChangeTracker;
   catalog: TemplateCatalog;
   views: DeviceViewBuilder;
+  /** The keys in guests' Logout URLs (phone screens). */
+  logoutKeys: LogoutKeys;
   renderer: Renderer;
   /** Rendered device files kept in SQLite (write-behind); flushed on shutdown. */
   storedRenders: StoredRenders;
@@ -134,7 +137,8 @@ export function createContext(o: ContextOptions): Context {
     allowBasic: config.security.downloadAuth.allowBasic,
     newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
   });
-  const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d));
+  const logoutKeys = new LogoutKeys((name, make) => stores.downloadAuth.secret(name, make));
+  const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d), (s) => logoutKeys.of(s));
   const storedRenders = new StoredRenders(stores.renderedFiles, 250, 256, (err) => log.error({ err }, 'could not store rendered files'));
   const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024, {
     stored: storedRenders,
@@ -199,7 +203,7 @@ export function createContext(o: ContextOptions): Context {
     prerenderPending: () => prerender.pending(),
   });
   renderer.onRender = (seconds, vendor) => metrics.renderSeconds.observe({ vendor }, seconds);
-  return { config, clock, log, stores, changes, catalog, views, renderer, storedRenders, prerender, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
+  return { config, clock, log, stores, changes, catalog, views, logoutKeys, renderer, storedRenders, prerender, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
 }
 
 export interface ResyncWiring {

@@ -1,8 +1,11 @@
 /**
  * Hot desking from the phone (CONTRACT §6): /phone/:vendor/:mac/login and /logout, opened by
- * the Login / Logout soft keys the device config carries. Unauthenticated: the PIN is the
- * authentication, under the same lockout as every other route. Answers never tell whether an
- * extension exists: a wrong PIN and an unknown extension read the same.
+ * the Login / Logout soft keys the device config carries. A phone's browser sends no
+ * credentials: logging in takes the PIN, under the same lockout as every other route, and a
+ * wrong PIN also counts against the sender's address in the enumeration guard (so one address
+ * cannot spread guesses over every extension). Logging out takes the key in the guest's own
+ * Logout URL (server/services/logout-keys.ts) or the guest's or owner's PIN. Answers never tell
+ * whether an extension exists: a wrong PIN and an unknown extension read the same.
  */
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -13,7 +16,7 @@ import { extensionSchema } from '../schemas.js';
 import type { Actor } from '../services/audit.js';
 import type { HotdeskService } from '../services/hotdesk.js';
 import { clientIp } from './phone-handler.js';
-import { familyOf, loginScreen, logoutConfirmScreen, messageScreen, type Screen, type ScreenFamily } from './phone-screens.js';
+import { familyOf, loginScreen, logoutConfirmScreen, logoutPinScreen, messageScreen, type Screen, type ScreenFamily } from './phone-screens.js';
 
 const credentials = z.object({ extension: extensionSchema, pin: z.string().min(1).max(64) });
 
@@ -71,7 +74,12 @@ export function phoneAppRouter(ctx: Context, hotdesk: HotdeskService): Router {
     }
     const base = `${ctx.config.provisioning.baseUrl}phone/${device.vendor}/${device.mac}`;
     const actor: Actor = { name: `phone:${device.mac}`, role: 'pbx' };
-    return { device, family: familyOf(device.vendor) as ScreenFamily, loginUrl: `${base}/login`, logoutUrl: `${base}/logout`, actor };
+    return { ip, device, family: familyOf(device.vendor) as ScreenFamily, loginUrl: `${base}/login`, logoutUrl: `${base}/logout`, actor };
+  }
+
+  /** A refused PIN counts against the address as well as the user. */
+  function refused(ip: string, err: AppError): void {
+    if (err.code === 'login_failed') ctx.guard.fail(ip, 'wrong-pin');
   }
 
   const login = async (req: Request, res: Response) => {
@@ -102,11 +110,12 @@ export function phoneAppRouter(ctx: Context, hotdesk: HotdeskService): Router {
       send(res, 200, messageScreen(family, 'Logged in', text));
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
+      refused(at.ip, err);
       send(res, 200, messageScreen(family, 'Login failed', refusalText(err)));
     }
   };
 
-  const logout = (req: Request, res: Response) => {
+  const logout = async (req: Request, res: Response) => {
     const at = deviceOf(req, res);
     if (!at) return;
     const { family } = at;
@@ -115,13 +124,35 @@ export function phoneAppRouter(ctx: Context, hotdesk: HotdeskService): Router {
       send(res, 200, messageScreen(family, 'Log out', 'Nobody is logged in at this phone.'));
       return;
     }
-    if (fields(req).confirm !== 'yes') {
-      send(res, 200, logoutConfirmScreen(family, at.logoutUrl, session.extension));
+    const f = fields(req);
+    if (ctx.logoutKeys.matches(session, f.k)) {
+      // The key came from the guest's own config: this is the phone the guest sits at.
+      if (f.confirm !== 'yes') {
+        send(res, 200, logoutConfirmScreen(family, at.logoutUrl, String(f.k), session.extension));
+        return;
+      }
+      hotdesk.logout(at.device.mac, 'logout', at.actor);
+      send(res, 200, messageScreen(family, 'Logged out', `${session.extension} is logged out. The phone restarts.`));
       return;
     }
-    // Physical presence at the phone is what a logout key asks for, as on the phones' own hot-desk keys.
-    hotdesk.logout(at.device.mac, 'logout', at.actor);
-    send(res, 200, messageScreen(family, 'Logged out', `${session.extension} is logged out. The phone restarts.`));
+    // No key (or a stale one): the guest's or the owner's PIN, and nothing said about who sits here.
+    if (f.extension === undefined && f.pin === undefined) {
+      send(res, 200, logoutPinScreen(family, at.logoutUrl));
+      return;
+    }
+    const input = credentials.safeParse(f);
+    if (!input.success) {
+      send(res, 200, messageScreen(family, 'Log out', 'Enter your extension and PIN.'));
+      return;
+    }
+    try {
+      await hotdesk.logoutWithPin(at.device.mac, input.data.extension, input.data.pin, at.actor);
+      send(res, 200, messageScreen(family, 'Logged out', `${session.extension} is logged out. The phone restarts.`));
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      refused(at.ip, err);
+      send(res, 200, messageScreen(family, 'Log out failed', refusalText(err)));
+    }
   };
 
   r.get('/:vendor/:mac/login', login);

@@ -33,7 +33,15 @@ ${inner}
 
 /** The login form; the phone submits `extension` and `pin` to `action`. */
 export function loginScreen(family: ScreenFamily, action: string, label: string | null): Screen {
-  const title = label ? `Hot desk login: ${label}` : 'Hot desk login';
+  return credentialsScreen(family, action, label ? `Hot desk login: ${label}` : 'Hot desk login', 'Log in');
+}
+
+/** Logging out without the key from the guest's own config: the guest's or the owner's extension and PIN. */
+export function logoutPinScreen(family: ScreenFamily, action: string): Screen {
+  return credentialsScreen(family, action, 'Log out: your extension and PIN', 'Log out');
+}
+
+function credentialsScreen(family: ScreenFamily, action: string, title: string, submit: string): Screen {
   if (family === 'yealink') {
     // The phone appends ?extension=..&pin=.. to URL and fetches it with GET.
     return yealink(`<YealinkIPPhoneInputScreen type="number" displayMode="normal" defaultIndex="1" destroyOnExit="yes">
@@ -52,20 +60,20 @@ export function loginScreen(family: ScreenFamily, action: string, label: string 
 <SoftKey index="1"><Label>Back</Label><URI>SoftKey:BackSpace</URI></SoftKey>
 <SoftKey index="2"><Label>Dot</Label><URI>SoftKey:Dot</URI></SoftKey>
 <SoftKey index="3"><Label>Cancel</Label><URI>SoftKey:Exit</URI></SoftKey>
-<SoftKey index="4"><Label>Log in</Label><URI>SoftKey:Submit</URI></SoftKey>
+<SoftKey index="4"><Label>${x(submit)}</Label><URI>SoftKey:Submit</URI></SoftKey>
 </YealinkIPPhoneInputScreen>
 `);
   }
   return xhtml(title, `<form method="post" action="${x(action)}">
 <p>Extension<br /><input type="text" name="extension" size="10" maxlength="32" /></p>
 <p>PIN<br /><input type="password" name="pin" size="10" maxlength="12" /></p>
-<p><input type="submit" value="Log in" /></p>
+<p><input type="submit" value="${x(submit)}" /></p>
 </form>`);
 }
 
-/** "Log out <who>?" with a confirm action (`confirm=yes`). */
-export function logoutConfirmScreen(family: ScreenFamily, action: string, who: string): Screen {
-  const confirmUrl = `${action}?confirm=yes`;
+/** "Log out <who>?" with a confirm action (`k=<key>&confirm=yes`). */
+export function logoutConfirmScreen(family: ScreenFamily, action: string, key: string, who: string): Screen {
+  const confirmUrl = `${action}?k=${encodeURIComponent(key)}&confirm=yes`;
   if (family === 'yealink') {
     return yealink(`<YealinkIPPhoneTextMenu style="none" destroyOnExit="yes">
 <Title>Log out ${x(who)}?</Title>
@@ -79,7 +87,7 @@ export function logoutConfirmScreen(family: ScreenFamily, action: string, who: s
 `);
   }
   return xhtml(`Log out ${who}?`, `<form method="post" action="${x(action)}">
-<p><input type="hidden" name="confirm" value="yes" /><input type="submit" value="Log out" /></p>
+<p><input type="hidden" name="k" value="${x(key)}" /><input type="hidden" name="confirm" value="yes" /><input type="submit" value="Log out" /></p>
 </form>`);
 }
 

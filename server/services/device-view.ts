@@ -4,7 +4,7 @@
  */
 import type { DeviceRecord } from '../../db/stores/devices.js';
 import type { LocationStore } from '../../db/stores/locations.js';
-import type { SessionStore } from '../../db/stores/sessions.js';
+import type { SessionRecord, SessionStore } from '../../db/stores/sessions.js';
 import type { UserStore, User } from '../../db/stores/users.js';
 import type { Config } from '../config.js';
 import type { CommonView, DeviceState, DeviceView } from '../domain/types.js';
@@ -23,6 +23,8 @@ export class DeviceViewBuilder {
     private readonly stores: ViewStores,
     private readonly config: Config,
     private readonly credentials: CredentialSource = () => null,
+    /** The key a guest's Logout URL carries (server/services/logout-keys.ts). */
+    private readonly logoutKey: (session: SessionRecord) => string | null = () => null,
   ) {}
 
   build(device: DeviceRecord): DeviceView {
@@ -52,7 +54,7 @@ export class DeviceViewBuilder {
       hotdesk: {
         enabled: device.hotdeskEnabled,
         loginUrl: `${base}phone/${device.vendor}/${device.mac}/login`,
-        logoutUrl: `${base}phone/${device.vendor}/${device.mac}/logout`,
+        logoutUrl: logoutUrlOf(`${base}phone/${device.vendor}/${device.mac}/logout`, guest && session ? this.logoutKey(session) : null),
         sessionEndsAt: guest && session?.endsAt != null ? new Date(session.endsAt).toISOString() : null,
       },
       time: { zone: this.config.provisioning.timeZone, ntpServer: this.config.provisioning.ntpServer },
@@ -99,4 +101,8 @@ function lineOf(u: User): NonNullable<DeviceView['line']> {
     password: u.sipPassword,
     label: u.displayName || u.extension,
   };
+}
+
+function logoutUrlOf(url: string, key: string | null): string {
+  return key === null ? url : `${url}?k=${key}`;
 }

@@ -5,7 +5,7 @@
  */
 import type { Clock } from './clock.js';
 
-export type FailureKind = 'unknown-mac' | 'mac-mismatch' | 'auth' | 'bad-request' | 'network' | 'client-cert' | 'admin-token';
+export type FailureKind = 'unknown-mac' | 'mac-mismatch' | 'auth' | 'bad-request' | 'network' | 'client-cert' | 'admin-token' | 'wrong-pin';
 
 export interface GuardOptions {
   maxFailures: number;

@@ -68,7 +68,7 @@ describe('hot desking from the phone: login and logout screens', () => {
     const guestCfg = await yealinkConfig(h, MAC.B);
     expect(yealinkLine(guestCfg)).to.equal('200');
     const logoutUrl = softKeyUrl(guestCfg);
-    expect(logoutUrl).to.equal(`${BASE}/phone/yealink/${MAC.B}/logout`);
+    expect(logoutUrl).to.match(new RegExp(`^${BASE}/phone/yealink/${MAC.B}/logout\\?k=[A-Za-z0-9_-]{22}$`));
     const confirm = await yealinkGet(pathOf(logoutUrl));
     const menu = (await parse(confirm.text)) as { YealinkIPPhoneTextMenu: { MenuItem: Array<{ URI: string[] }> } };
     expect((await device(h, MAC.B)).state, 'opening the screen does not log out').to.equal('guest');
@@ -132,10 +132,46 @@ describe('hot desking from the phone: login and logout screens', () => {
     expect(resultDoc.html.body[0]!.p[0]).to.match(/^Welcome Hana Hot/);
     expect(await device(h, MAC.P)).to.include({ state: 'guest', guestExtension: '300' });
 
-    const logoutPage = await h.http.get(`/phone/polycom/${MAC.P}/logout`).set('User-Agent', POLYCOM_UA);
-    const logoutDoc = (await parse(logoutPage.text)) as { html: { body: Array<{ form: Array<{ $: { action: string } }> }> } };
-    const done = await h.http.post(pathOf(logoutDoc.html.body[0]!.form[0]!.$.action)).type('form').send({ confirm: 'yes' });
+    // The guest's config carries the Logout URL with its key; the form posts it back hidden.
+    const logoutUrl = h.ctx.views.build(h.ctx.devices.get(MAC.P as never)).hotdesk.logoutUrl;
+    const logoutPage = await h.http.get(pathOf(logoutUrl)).set('User-Agent', POLYCOM_UA);
+    const logoutDoc = (await parse(logoutPage.text)) as { html: { body: Array<{ form: Array<{ $: { action: string }; p: Array<{ input: Array<{ $: Record<string, string> }> }> }> }> } };
+    const logoutForm = logoutDoc.html.body[0]!.form[0]!;
+    const hidden = Object.fromEntries(logoutForm.p.flatMap((p) => p.input.map((i) => i.$)).filter((i) => i.type === 'hidden').map((i) => [i.name, i.value]));
+    const done = await h.http.post(pathOf(logoutForm.$.action)).type('form').send(hidden);
     expect(done.status).to.equal(200);
     expect(await device(h, MAC.P)).to.include({ state: 'unassigned' });
+  });
+
+  it('logging out without the key from the guest\'s config takes the guest\'s or the owner\'s PIN, and names nobody', async () => {
+    ok(await login(h, MAC.A, '200', PIN['200'])); // desk A is owned by 100; 200 sits there
+    const keyed = h.ctx.views.build(h.ctx.devices.get(MAC.A as never)).hotdesk.logoutUrl;
+    const path = `/phone/yealink/${MAC.A}/logout`;
+    // Anyone on the network, a link in a web page: no key, so a PIN screen that does not say who sits here.
+    for (const q of ['', '?confirm=yes', '?k=AAAAAAAAAAAAAAAAAAAAAA&confirm=yes']) {
+      const r = await yealinkGet(path + q);
+      expect(r.text, q).to.contain('YealinkIPPhoneInputScreen').and.not.contain('200');
+    }
+    expect(await yealinkText(`${path}?extension=200&pin=000000`)).to.equal('Login failed: wrong extension or PIN. 4 attempts left.');
+    expect(await yealinkText(`${path}?extension=300&pin=${PIN['300']}`)).to.equal('Not allowed on this phone.');
+    expect(await device(h, MAC.A)).to.include({ state: 'guest', guestExtension: '200' });
+    // The owner takes the phone back with their PIN.
+    expect(await yealinkText(`${path}?extension=100&pin=${PIN['100']}`)).to.equal('200 is logged out. The phone restarts.');
+    expect((await sessions(h))[0]).to.include({ endReason: 'owner' });
+    // A key belongs to one session: the next guest's session is not ended with the old one.
+    ok(await login(h, MAC.A, '300', PIN['300']));
+    const r = await yealinkGet(`${pathOf(keyed)}&confirm=yes`);
+    expect(r.text).to.contain('YealinkIPPhoneInputScreen');
+    expect(await device(h, MAC.A)).to.include({ state: 'guest', guestExtension: '300' });
+  });
+
+  it('wrong PINs on the phone screens count against the address: spraying every extension gets it blocked', async () => {
+    const path = `/phone/yealink/${MAC.B}/login`;
+    // Four wrong PINs each for many users stays under every per-user lockout, but not under the per-address limit.
+    let answer = '';
+    for (let i = 0; i < 50; i++) answer = await yealinkText(`${path}?extension=${5000 + (i % 13)}&pin=0000${i}`);
+    expect(answer).to.match(/^Login failed/);
+    expect((await yealinkGet(`${path}?extension=200&pin=${PIN['200']}`)).status).to.equal(429);
+    expect((await device(h, MAC.B)).state).to.equal('unassigned');
   });
 });
