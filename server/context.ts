@@ -16,6 +16,7 @@ import { PhoneAccess } from './services/phone-access.js';
 import { ChangeTracker } from './services/change-tracker.js';
 import type { Clock } from './services/clock.js';
 import { DeviceCsv } from './services/device-csv.js';
+import { sessionEndsAt } from './domain/hotdesk-policy.js';
 import { LogoutKeys } from './services/logout-keys.js';
 import { DeviceViewBuilder } from './services/device-view.js';
 import { DeviceService } from './services/devices.js';
@@ -181,6 +182,7 @@ export function createContext(o: ContextOptions): Context {
       endSessionOn: (mac, reason) => hotdesk.endSessionOn(mac, reason),
       edited: (before, next, actor) => hotdesk.deviceEdited(before, next, actor),
       filesDigest: (d) => renderer.digest(d),
+      sessionEndsAt: (s) => sessionEndsAt(s, config.hotdesk.dailyLogoutAt, config.provisioning.timeZone),
       syncOf: (d) => sync.of(d),
       templateOf: (d) => {
         const t = catalog.resolve(d.vendor, 'device', d.model);

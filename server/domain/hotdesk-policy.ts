@@ -119,3 +119,14 @@ export function nextDailyLogout(now: number, hhmm: string, timeZone: string): nu
   // Unreachable for real zones (a local day is never longer than ~26h); keep the type total.
   return resolveWall(midnight + 3 * DAY_MS + minutes * 60_000, timeZone);
 }
+
+/**
+ * When a session ends if nobody ends it first: its timeout (`endsAt`, null for none) or, with a
+ * daily logout time, the first one after it started, whichever comes first (the sweep ends it
+ * then, as 'daily'). What admins and the phone's config are shown.
+ */
+export function sessionEndsAt(session: { startedAt: number; endsAt: number | null }, dailyLogoutAt: string | null, timeZone: string): number | null {
+  if (dailyLogoutAt === null) return session.endsAt;
+  const daily = nextDailyLogout(session.startedAt, dailyLogoutAt, timeZone);
+  return session.endsAt === null ? daily : Math.min(session.endsAt, daily);
+}

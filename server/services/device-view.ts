@@ -7,6 +7,7 @@ import type { LocationStore } from '../../db/stores/locations.js';
 import type { SessionRecord, SessionStore } from '../../db/stores/sessions.js';
 import type { UserStore, User } from '../../db/stores/users.js';
 import type { Config } from '../config.js';
+import { sessionEndsAt } from '../domain/hotdesk-policy.js';
 import type { CommonView, DeviceState, DeviceView } from '../domain/types.js';
 
 export interface ViewStores {
@@ -55,7 +56,7 @@ export class DeviceViewBuilder {
         enabled: device.hotdeskEnabled,
         loginUrl: `${base}phone/${device.vendor}/${device.mac}/login`,
         logoutUrl: logoutUrlOf(`${base}phone/${device.vendor}/${device.mac}/logout`, guest && session ? this.logoutKey(session) : null),
-        sessionEndsAt: guest && session?.endsAt != null ? new Date(session.endsAt).toISOString() : null,
+        sessionEndsAt: isoOrNull(guest && session ? sessionEndsAt(session, this.config.hotdesk.dailyLogoutAt, this.config.provisioning.timeZone) : null),
       },
       time: { zone: this.config.provisioning.timeZone, ntpServer: this.config.provisioning.ntpServer },
     };
@@ -75,6 +76,8 @@ export class DeviceViewBuilder {
       pbx: this.pbx(),
       // The credential source writes credentials into configs unless the site default is off.
       downloadAuthDefault: this.config.security.downloadAuth.defaultMode,
+      // A guest's sessionEndsAt is the daily logout when that comes first.
+      dailyLogoutAt: this.config.hotdesk.dailyLogoutAt,
     };
   }
 
@@ -105,4 +108,8 @@ function lineOf(u: User): NonNullable<DeviceView['line']> {
 
 function logoutUrlOf(url: string, key: string | null): string {
   return key === null ? url : `${url}?k=${key}`;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -20,6 +20,8 @@ export interface DeviceHooks {
   templateOf(device: DeviceRecord): string | null;
   /** An edit about to be saved: owner / hot-desk changes go through the hot-desk state machine. */
   edited?(before: DeviceRecord, next: DeviceWrite, actor: Actor): void;
+  /** When an active session ends (timeout or daily logout, whichever first); its stored timeout without this. */
+  sessionEndsAt?(session: { startedAt: number; endsAt: number | null }): number | null;
   /** A digest of the files the device gets now (Renderer.digest): an edit that leaves it alone needs no resync. */
   filesDigest?(device: DeviceRecord): string;
 }
@@ -58,7 +60,7 @@ export class DeviceService {
             id: session.id,
             extension: session.extension,
             startedAt: iso(session.startedAt),
-            endsAt: session.endsAt === null ? null : iso(session.endsAt),
+            endsAt: ((e) => (e === null ? null : iso(e)))(this.hooks.sessionEndsAt ? this.hooks.sessionEndsAt(session) : session.endsAt),
           }
         : null,
       warnings: d.hotdeskEnabled && d.locationId === null ? ['hot-desk device without a location (E911)'] : [],

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { HOUR, outboxMacs } from '../helpers/hotdesk.js';
+import { HOUR, MAC, PIN, device, login, ok, outboxMacs, seedOffice, yealinkConfig } from '../helpers/hotdesk.js';
 import { SWEEP_BATCH } from '../../server/services/hotdesk.js';
 
 const macOf = (i: number) => (0x805ec0000000 + i).toString(16);
@@ -130,6 +130,20 @@ describe('hot desking: the sweep at scale', () => {
       expect(h.db.prepare(`SELECT count(*) FROM sessions WHERE extension LIKE 'h%' AND end_reason = 'logout'`).pluck().get()).to.equal(3000);
       expect(report.batches).to.equal(3 + 1); // daily: 1000, 1000, 500; then the one timed-out session
       expect(outboxMacs(h)).to.have.length(2501);
+    });
+
+    it('a session shows the daily logout as its end when that comes before its timeout: API, device and the phone\'s config', async () => {
+      await seedOffice(h);
+      h.clock.set(CUT - 2 * HOUR); // 16:00 in Paris; sessions time out after 12 h by default
+      ok(await login(h, MAC.B, '200', PIN['200']));
+      const sessions = await h.http.get('/api/v1/sessions?active=true').set('Authorization', h.auth);
+      expect(sessions.body.sessions.map((s: { endsAt: string }) => s.endsAt)).to.deep.equal([new Date(CUT).toISOString()]);
+      expect((await device(h, MAC.B)).session).to.include({ endsAt: new Date(CUT).toISOString() });
+      expect(await yealinkConfig(h, MAC.B)).to.contain(`## guest session ends ${new Date(CUT).toISOString()}`);
+      // ... and the sweep does end it then.
+      h.clock.set(CUT);
+      await h.ctx.hotdesk.sweepReport();
+      expect((await h.http.get('/api/v1/sessions').set('Authorization', h.auth)).body.sessions[0]).to.include({ endReason: 'daily', endedAt: new Date(CUT).toISOString() });
     });
 
     it('reads the sessions to log out without walking the history of ended sessions', () => {

@@ -2,6 +2,7 @@
  * Hot-desk admin routes (CONTRACT §5): login/logout on a device, the session list, the sweep.
  * The `pbx` role may log in and out (PBX feature codes *91 / *92).
  */
+import { sessionEndsAt } from '../../domain/hotdesk-policy.js';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { SessionRecord } from '../../../db/stores/sessions.js';
@@ -58,14 +59,15 @@ const sessionQuery = z.strictObject({
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function publicSession(s: SessionRecord) {
+/** `endsAt` of an active session is when it will end (sessionEndsAt); of an ended one, as planned at its start. */
+export function publicSession(s: SessionRecord, endsAt: (s: SessionRecord) => number | null = (x) => x.endsAt) {
   return {
     id: s.id,
     mac: s.mac,
     extension: s.extension,
     active: s.endedAt === null,
     startedAt: iso(s.startedAt),
-    endsAt: iso(s.endsAt),
+    endsAt: iso(s.endedAt === null ? endsAt(s) : s.endsAt),
     endedAt: iso(s.endedAt),
     endReason: s.endReason,
   };
@@ -83,7 +85,8 @@ export function sessionsRouter(ctx: Context): Router {
       ...(q.from !== undefined ? { from: q.from } : {}),
       ...(q.to !== undefined ? { to: q.to } : {}),
     };
-    res.json({ sessions: ctx.stores.sessions.list(filter, q.limit, q.offset).map(publicSession) });
+    const endsAt = (x: SessionRecord) => sessionEndsAt(x, ctx.config.hotdesk.dailyLogoutAt, ctx.config.provisioning.timeZone);
+    res.json({ sessions: ctx.stores.sessions.list(filter, q.limit, q.offset).map((x) => publicSession(x, endsAt)) });
   });
   return r;
 }
