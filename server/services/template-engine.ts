@@ -13,6 +13,10 @@
  * - Paths through `constructor`, `__proto__`, `prototype` or any Object.prototype member
  *   are refused at compile time; prototype access also stays off at run time (the 4.7
  *   default, set explicitly here, never to be enabled).
+ * - Bounded work: loops nested more than MAX_LOOP_NESTING deep are refused at compile time,
+ *   and every render has a budget (MAX_RENDER_ITERATIONS loop iterations, MAX_RENDER_OUTPUT
+ *   characters). A few hundred bytes of nested `{{#each}}` would otherwise multiply into
+ *   millions of iterations: seconds of a blocked event loop, then an out-of-memory crash.
  */
 import Handlebars from 'handlebars';
 
@@ -34,6 +38,18 @@ export interface CompiledTemplate {
 
 /** Longest template accepted (characters). */
 export const MAX_TEMPLATE_LENGTH = 256 * 1024;
+
+/**
+ * Loops (`{{#each}}`, or a section over a list such as `{{#location.emergencyNumbers}}`) inside
+ * loops: deeper nesting is refused at compile time. Real templates nest two at most.
+ */
+export const MAX_LOOP_NESTING = 4;
+
+/** Loop iterations one render may run, all loops together. Shipped templates run a handful. */
+export const MAX_RENDER_ITERATIONS = 10_000;
+
+/** Longest output of one render (characters). Shipped templates render a few kilobytes. */
+export const MAX_RENDER_OUTPUT = 1024 * 1024;
 
 const FORBIDDEN_SEGMENTS = new Set<string>([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype']);
 
@@ -62,10 +78,53 @@ function truthy(v: unknown): boolean {
   return Array.isArray(v) ? v.length > 0 : Boolean(v);
 }
 
+/**
+ * What the render in progress has used so far. Renders are synchronous and this environment is
+ * private to the module, so the one running render owns it; `render` sets and restores it.
+ */
+interface RenderBudget {
+  iterations: number;
+  /** Characters produced by loop bodies, each character counted once however deep. */
+  output: number;
+}
+let budget: RenderBudget | null = null;
+
+function lineOf(options: Handlebars.HelperOptions): number {
+  const line = (options as { loc?: { start?: { line?: unknown } } }).loc?.start?.line;
+  return typeof line === 'number' && line > 0 ? line : 1;
+}
+
 const env = Handlebars.create();
 env.unregisterHelper('log');
 env.unregisterHelper('lookup');
 for (const [name, fn] of Object.entries(HELPERS)) env.registerHelper(name, fn);
+
+/**
+ * `each` as built in, with every iteration charged to the render's budget. Sections over a
+ * list (`{{#list}}...{{/list}}`) go through this helper too (Handlebars' blockHelperMissing
+ * calls `helpers.each`). The body is charged before it runs, its output once it returned:
+ * an inner loop's output is already charged, so only what this level added counts.
+ */
+const builtinEach = env.helpers['each'] as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+env.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions): string {
+  const b = budget;
+  if (!b) throw new Error('template engine: each called outside a render');
+  const line = lineOf(options);
+  const body = options.fn;
+  const charged: Handlebars.TemplateDelegate = (item, runtime) => {
+    if (++b.iterations > MAX_RENDER_ITERATIONS) {
+      throw new TemplateError(line, `loops ran more than ${MAX_RENDER_ITERATIONS} times in one render (nested {{#each}}?)`);
+    }
+    const innerBefore = b.output;
+    const out = body(item, runtime);
+    b.output += out.length - (b.output - innerBefore);
+    if (b.output > MAX_RENDER_OUTPUT) {
+      throw new TemplateError(line, `loops produced more than ${MAX_RENDER_OUTPUT} characters in one render`);
+    }
+    return out;
+  };
+  return builtinEach.call(this, context, { ...options, fn: charged });
+});
 
 const COMPILE_OPTIONS = {
   strict: true,
@@ -90,11 +149,26 @@ interface AstNode {
   [key: string]: unknown;
 }
 
+/** Blocks that run their body at most once; any other block may loop over a list. */
+const SINGLE_PASS_BLOCKS = new Set<string>(['if', 'unless', 'with', ...Object.keys(HELPERS)]);
+
+/** Deepest AST walked; a template nested deeper is refused rather than left unchecked. */
+const MAX_AST_DEPTH = 200;
+
+function isLoop(n: AstNode): boolean {
+  const path = n.path as { type?: unknown; original?: unknown } | undefined;
+  return !(path?.type === 'PathExpression' && typeof path.original === 'string' && SINGLE_PASS_BLOCKS.has(path.original));
+}
+
 /** Walks the parsed template and refuses what the environment does not allow. */
-function checkAst(node: unknown, depth = 0): void {
-  if (node === null || typeof node !== 'object' || depth > 200) return;
+function checkAst(node: unknown, depth = 0, loops = 0): void {
+  if (node === null || typeof node !== 'object') return;
+  if (depth > MAX_AST_DEPTH) {
+    const line = (node as AstNode).loc?.start?.line ?? 1;
+    throw new TemplateError(line, 'template is nested too deeply');
+  }
   if (Array.isArray(node)) {
-    for (const child of node) checkAst(child, depth + 1);
+    for (const child of node) checkAst(child, depth + 1, loops);
     return;
   }
   const n = node as AstNode;
@@ -115,9 +189,23 @@ function checkAst(node: unknown, depth = 0): void {
         }
       }
       break;
+    case 'BlockStatement':
+      if (isLoop(n)) {
+        if (loops + 1 > MAX_LOOP_NESTING) {
+          throw new TemplateError(line, `loops nested more than ${MAX_LOOP_NESTING} deep`);
+        }
+        // The body runs once per item; the {{else}} part at most once, outside the loop.
+        const { program, ...rest } = n;
+        checkAst(program, depth + 1, loops + 1);
+        for (const [key, value] of Object.entries(rest)) {
+          if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, depth + 1, loops);
+        }
+        return;
+      }
+      break;
   }
   for (const [key, value] of Object.entries(n)) {
-    if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, depth + 1);
+    if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, depth + 1, loops);
   }
 }
 
@@ -149,10 +237,18 @@ export function compileTemplate(source: string): CompiledTemplate {
   }
   return {
     render(view: Record<string, unknown>): string {
+      const outer = budget;
+      budget = { iterations: 0, output: 0 };
       try {
-        return template(view, RUNTIME_OPTIONS);
+        const text = template(view, RUNTIME_OPTIONS);
+        if (text.length > MAX_RENDER_OUTPUT) {
+          throw new TemplateError(1, `the rendered file is longer than ${MAX_RENDER_OUTPUT} characters`);
+        }
+        return text;
       } catch (e) {
         throw toTemplateError(e);
+      } finally {
+        budget = outer;
       }
     },
   };
