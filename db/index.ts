@@ -3,8 +3,8 @@
  * Only db/ touches SQLite.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export type Db = Database.Database;
 
@@ -23,8 +23,30 @@ export function loadMigrations(): Migration[] {
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(new URL(f, MIGRATIONS_DIR), 'utf8') }));
 }
 
+/**
+ * The database holds SIP passwords in clear: what deskprov creates is its user's alone. A
+ * directory it creates is 0700; the database file is created 0600 before SQLite opens it, and
+ * SQLite gives `-wal` and `-shm` the database file's mode. (The umask can only narrow these.)
+ * An existing file's mode is left as it is: see databaseModeWarning.
+ */
+export const DATA_DIR_MODE = 0o700;
+export const DATABASE_FILE_MODE = 0o600;
+
+function isFile(path: string): boolean {
+  return path !== '' && path !== ':memory:';
+}
+
+function createDatabaseFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: DATA_DIR_MODE });
+  try {
+    closeSync(openSync(path, 'wx', DATABASE_FILE_MODE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (isFile(path)) createDatabaseFile(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a process crash; only an OS crash
@@ -34,6 +56,38 @@ export function openDatabase(path: string): Db {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
+}
+
+export interface DatabaseModeWarning {
+  /** The database file, `-wal` and `-shm` that group or others may access, absolute. */
+  files: Array<{ path: string; mode: string }>;
+  /** The command that makes them the owner's alone. */
+  fix: string;
+  message: string;
+}
+
+const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * For the start-up log: the database file (or its `-wal`/`-shm`) is open to group or others,
+ * e.g. created by an older deskprov under the default umask. Null when all is owner-only.
+ */
+export function databaseModeWarning(path: string): DatabaseModeWarning | null {
+  if (!isFile(path)) return null;
+  const db = resolve(path);
+  const files = [db, `${db}-wal`, `${db}-shm`]
+    .filter((f) => existsSync(f))
+    .map((f) => ({ path: f, mode: statSync(f).mode & 0o777 }))
+    .filter((f) => (f.mode & 0o077) !== 0)
+    .map((f) => ({ path: f.path, mode: `0${f.mode.toString(8).padStart(3, '0')}` }));
+  if (files.length === 0) return null;
+  const fix = `chmod 600 ${files.map((f) => shellWord(f.path)).join(' ')}`;
+  const modes = files.map((f) => `${f.path} ${f.mode}`).join(', ');
+  return {
+    files,
+    fix,
+    message: `the database holds SIP passwords in clear but is open to group or other users (${modes}); run: ${fix}`,
+  };
 }
 
 export function migrate(db: Db): number {

@@ -5,14 +5,16 @@
  *
  * SQLite's backup API: a first small step, then the rest in one step, which reads one consistent
  * snapshot; in WAL mode the server keeps writing meanwhile (writers are not blocked). The copy is written beside --out and renamed into place once complete and checked
- * (`PRAGMA integrity_check`), so --out is never a half-written file.
+ * (`PRAGMA integrity_check`), so --out is never a half-written file. The copy holds SIP
+ * passwords like the database: it is created 0600 (a directory made for it 0700).
  * Restore: stop deskprov, copy the backup over database.path (remove any -wal/-shm beside it),
  * start deskprov. See docs/operations.md.
  */
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { DATA_DIR_MODE, DATABASE_FILE_MODE } from '../db/index.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 
 const opts = new Command()
@@ -45,8 +47,15 @@ if (!existsSync(src)) fail(`no database at ${src}`);
 if (out === src) fail('--out must not be the database itself');
 if (!Number.isInteger(opts.pages) || opts.pages < 0) fail('--pages must be 0 or a positive integer');
 
-mkdirSync(dirname(out), { recursive: true });
+mkdirSync(dirname(out), { recursive: true, mode: DATA_DIR_MODE });
 const partial = `${out}.partial-${process.pid}`;
+// Created owner-only before SQLite writes into it (SQLite would create it 0644); the rename
+// keeps the mode, so --out is 0600 too.
+try {
+  closeSync(openSync(partial, 'wx', DATABASE_FILE_MODE));
+} catch (err) {
+  fail(`cannot create ${partial}: ${(err as Error).message}`);
+}
 const db = new Database(src, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 const started = Date.now();

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Command } from 'commander';
-import { openDatabase } from '../db/index.js';
+import { databaseModeWarning, openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
 import { HTTP_TIMEOUTS } from './http/timeouts.js';
@@ -39,6 +39,8 @@ try {
 
 const log = createLogger(config.log.level);
 const db = openDatabase(config.database.path);
+const exposed = databaseModeWarning(config.database.path);
+if (exposed) log.warn({ event: 'security', kind: 'database-mode', files: exposed.files, fix: exposed.fix }, exposed.message);
 const { generated } = ensureAdminToken(db, config.admin.token);
 if (generated) {
   // Printed once, to the terminal only: only its hash is stored.

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,20 @@ describe('backup and restore (scripts/backup.ts)', function () {
       expect(again.headers.etag).to.equal(original.headers.etag);
     } finally {
       restored.close();
+    }
+  });
+
+  it('writes the backup 0600 and a directory it creates 0700: the copy holds SIP passwords', async () => {
+    const umask = process.umask(0o022); // the usual default, under which the copy came out 0644
+    try {
+      const out = join(restoreDir, 'new', 'deskprov-backup.db');
+      const result = await runBackup(['--db', h.dbPath, '--out', out]);
+      expect(result.code, result.err).to.equal(0);
+      expect((statSync(out).mode & 0o777).toString(8)).to.equal('600');
+      expect((statSync(join(restoreDir, 'new')).mode & 0o777).toString(8)).to.equal('700');
+      expect(readdirSync(join(restoreDir, 'new'))).to.deep.equal(['deskprov-backup.db']);
+    } finally {
+      process.umask(umask);
     }
   });
 
