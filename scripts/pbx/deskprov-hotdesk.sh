@@ -18,10 +18,11 @@ caller=$(digits "$caller")
 
 # The calling phone's MAC: the last MAC-looking token of its User-Agent (Yealink, Sangoma) ...
 mac=$(printf '%s' "${DESKPROV_UA:-}" | grep -oiE '([0-9a-f]{2}:){5}[0-9a-f]{2}|[0-9a-f]{12}' | tail -n 1 | tr -d ':' | tr 'A-F' 'a-f')
-# ... else ask deskprov: the phone the caller sits at (logout) or owns (login).
+# ... else ask deskprov: the phone the caller sits at (logout) or owns and whose line is the
+# caller's now (login). A caller who owns several such phones gets unknown-phone, not a guess.
 if [ -z "$mac" ] && [ -n "$caller" ]; then
   if [ "$cmd" = logout ]; then q="sessions?active=true&extension=$caller"; f='.sessions[0].mac'
-  else q="devices?owner=$caller"; f='.devices[0].mac'; fi
+  else q="devices?owner=$caller&state=owner"; f='if (.devices | length) == 1 then .devices[0].mac else null end'; fi
   mac=$(curl -fsS -m 5 -H "$auth" "$api/$q" | jq -r "$f // empty" 2>/dev/null)
 fi
 [ -n "$mac" ] || { echo unknown-phone; exit 0; }

@@ -2,8 +2,8 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Stores } from '../../../db/stores/index.js';
 import { parseMac, type Mac } from '../../domain/mac.js';
-import { invalid } from '../../errors.js';
-import { deviceCreateSchema, devicePatchSchema } from '../../schemas.js';
+import { forbidden, invalid } from '../../errors.js';
+import { deviceCreateSchema, devicePatchSchema, extensionSchema } from '../../schemas.js';
 import type { DeviceCsv } from '../../services/device-csv.js';
 import type { DeviceService } from '../../services/devices.js';
 import type { FetchRecorder } from '../../services/fetch-recorder.js';
@@ -28,9 +28,28 @@ const listQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/**
+ * What a `pbx` token may ask of the device list: the phones one extension owns, for the PBX
+ * script's *91 when the phone's User-Agent carries no MAC (Polycom). It gets MACs and states.
+ */
+const pbxLookupQuery = z.strictObject({
+  owner: extensionSchema,
+  state: z.enum(['owner', 'guest', 'unassigned']).optional(),
+});
+
 export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv, recorder: FetchRecorder): Router {
   const r = Router();
-  r.get('/', allow('readonly'), (req, res) => {
+  r.get('/', allow('readonly', 'pbx'), (req, res) => {
+    if (actorOf(res.locals).role === 'pbx') {
+      const keys = Object.keys(req.query as object);
+      if (!keys.includes('owner') || keys.some((k) => k !== 'owner' && k !== 'state')) {
+        throw forbidden('role pbx may only look up the phones an extension owns: GET /devices?owner=<extension>[&state=]');
+      }
+      const q = parseWith(pbxLookupQuery, req.query, 'query');
+      const owned = s.devices.list({ ownerExtension: q.owner }, 1000, 0).map((d) => ({ mac: d.mac, state: devices.stateOf(d).state }));
+      res.json({ devices: q.state ? owned.filter((d) => d.state === q.state) : owned });
+      return;
+    }
     const q = parseWith(listQuery, req.query, 'query');
     recorder.flush();
     const filter = {
