@@ -17,6 +17,7 @@ import { templatesRouter } from './http/admin/templates.js';
 import { hotdeskDeviceRouter, hotdeskRouter, sessionsRouter } from './http/admin/hotdesk.js';
 import { phoneAppRouter } from './http/phone-app.js';
 import { deviceLineRouter } from './http/admin/device-line.js';
+import { deviceFilesRouter } from './http/admin/device-files.js';
 import { ConsoleAuth, consoleCookieAuth, consoleRouter } from './http/console.js';
 import { apiSecurityHeaders } from './http/security-headers.js';
 import { auditRouter } from './http/admin/audit.js';
@@ -59,6 +60,7 @@ export function createApp(ctx: Context): App {
   api.use('/devices', hotdeskDeviceRouter(ctx, ctx.hotdesk));
   api.use('/devices', devicesRouter(ctx.stores, ctx.devices, ctx.csv, ctx.recorder));
   api.use('/devices', deviceLineRouter(ctx));
+  api.use('/devices', deviceFilesRouter(ctx));
   api.use('/devices', downloadAuthRouter(ctx));
   api.use('/tokens', tokensRouter(ctx));
   api.use('/audit', auditRouter(ctx));

@@ -67,6 +67,11 @@ export interface VendorAdapter {
   /** Default SIP Event header for check-sync NOTIFY. */
   readonly notifyEvent: string;
   readonly templates: readonly TemplateInfo[];
+  /**
+   * Files a device of this vendor uploads with PUT, by slot (`<mac>-<slot>`): `upload` files it
+   * reads back, `log` files it only appends to. Admins read them through the API.
+   */
+  readonly uploadSlots?: Readonly<Record<string, 'upload' | 'log'>>;
 
   /** Parse an HTTP User-Agent; null when it is not this vendor's. Must be linear time and never throw. */
   parseUserAgent(ua: string): UserAgentInfo | null;

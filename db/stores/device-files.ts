@@ -7,6 +7,7 @@ export class DeviceFileStore {
   private readonly put_;
   private readonly append_: Transaction<(mac: string, slot: string, data: Buffer, cap: number, now: number) => void>;
   private readonly del_;
+  private readonly list_;
   /**
    * Files known not to exist. A Polycom asks for `-phone.cfg`, `-license.cfg` and
    * `-directory.xml` at every boot and most are never uploaded: remembering the miss keeps
@@ -31,6 +32,9 @@ export class DeviceFileStore {
       this.put_.run(mac, slot, joined.length > cap ? joined.subarray(joined.length - cap) : joined, now);
     });
     this.del_ = db.prepare('DELETE FROM device_files WHERE mac = ?');
+    this.list_ = db.prepare<[string], { slot: string; size: number; updated_at: number }>(
+      'SELECT slot, length(content) AS size, updated_at FROM device_files WHERE mac = ? ORDER BY slot',
+    );
   }
 
   get(mac: string, slot: string): { content: Buffer; updatedAt: number } | null {
@@ -43,6 +47,20 @@ export class DeviceFileStore {
       this.absent.add(key);
     }
     return null;
+  }
+
+  /** The device's stored files without their content, by slot name. */
+  list(mac: string): Array<{ slot: string; size: number; updatedAt: number }> {
+    return this.list_.all(mac).map((r) => ({ slot: r.slot, size: r.size, updatedAt: r.updated_at }));
+  }
+
+  /**
+   * One stored file, read from the database past the absence cache: a phone worker (another
+   * process) may have stored it since this process last missed it.
+   */
+  read(mac: string, slot: string): { content: Buffer; updatedAt: number } | null {
+    const r = this.get_.get(mac, slot);
+    return r ? { content: r.content, updatedAt: r.updated_at } : null;
   }
 
   put(mac: string, slot: string, content: Buffer, now: number): void {

@@ -31,9 +31,15 @@ const TRANSPORT: Readonly<Record<SipTransport, string>> = { udp: 'UDPOnly', tcp:
 
 const MASTER = /^([0-9a-f]{12})\.cfg$/i;
 const DESKPROV = /^([0-9a-f]{12})-deskprov\.cfg$/i;
-/** Files the phone uploads with PUT and reads back: overrides, license, contacts, call lists. */
-const UPLOAD = /^([0-9a-f]{12})-(phone\.cfg|web\.cfg|license\.cfg|directory\.xml|calls\.xml)$/i;
-const LOG = /^([0-9a-f]{12})-(app\.log|boot\.log)$/i;
+/** Files the phone uploads with PUT: overrides, license, contacts, call lists (read back) and logs. */
+const UPLOAD_SLOTS: Readonly<Record<string, 'upload' | 'log'>> = {
+  'phone.cfg': 'upload', 'web.cfg': 'upload', 'license.cfg': 'upload', 'directory.xml': 'upload', 'calls.xml': 'upload',
+  'app.log': 'log', 'boot.log': 'log',
+};
+const slotPattern = (kind: 'upload' | 'log') =>
+  new RegExp(`^([0-9a-f]{12})-(${Object.keys(UPLOAD_SLOTS).filter((s) => UPLOAD_SLOTS[s] === kind).map((s) => s.replace('.', '\\.')).join('|')})$`, 'i');
+const UPLOAD = slotPattern('upload');
+const LOG = slotPattern('log');
 const DEFAULT_DIRECTORY = /^000000000000-directory\.xml$/i;
 
 function matchFile(name: string): FileMatch | null {
@@ -133,6 +139,7 @@ export const polycom: VendorAdapter = {
   contentType: 'text/xml; charset=utf-8',
   notifyEvent: 'check-sync',
   templates: TEMPLATES,
+  uploadSlots: UPLOAD_SLOTS,
   parseUserAgent,
   matchFile,
   deviceFiles: (mac: Mac) => [`${mac}.cfg`, `${mac}-deskprov.cfg`],
