@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { isCidr } from './services/network-allowlist.js';
-import { parseSipUri } from './sip/uri.js';
+import { isWildcardAddress } from './sip/local-address.js';
+import { isSipHost, parseSipUri } from './sip/uri.js';
 
 const duration = (allowZero = true) =>
   z.string().refine((s) => {
@@ -87,6 +88,12 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),
+    /**
+     * The host NOTIFYs name as theirs (Via, From, Contact), e.g. the public address behind NAT.
+     * null: bindHost, or when that is a wildcard the local address that reaches each phone.
+     */
+    advertiseHost: z.string().refine((s) => isSipHost(s) && !isWildcardAddress(s), { message: 'expected the IP address or hostname phones reach deskprov at (not a wildcard like 0.0.0.0)' })
+      .nullable().default(null),
     port: port.default(5070),
     phonePort: port.default(5060),
     maxNotifiesPerSecond: z.number().positive().max(10_000).default(20),

@@ -61,7 +61,12 @@ try {
 // Resync: the NOTIFY client and the outbox dispatcher. A SIP port that cannot be bound does not
 // stop provisioning: configs keep being served, resyncs stay queued (durable) and the bind is
 // retried every 30 s; the dispatcher starts once the port is ours.
-const sipClient = new SipNotifyClient({ bindHost: config.sip.bindHost, port: config.sip.port, logger: log });
+const sipClient = new SipNotifyClient({
+  bindHost: config.sip.bindHost,
+  port: config.sip.port,
+  ...(config.sip.advertiseHost !== null ? { advertisedHost: config.sip.advertiseHost } : {}),
+  logger: log,
+});
 const resync = createResyncDispatcher(ctx, sipClient, { onResult: (r) => ctx.metrics.notifies.inc({ result: r.outcome }) });
 let sipRetry: NodeJS.Timeout | null = null;
 function startSip(): void {

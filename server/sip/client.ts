@@ -16,7 +16,9 @@ import {
   validateNotifyRequest,
   type NotifyRequest, type NotifyResult, type NotifyTarget, type SipLogger, type SipNotifier, type SipNotifyClientOptions,
 } from './notifier.js';
+import { isWildcardAddress, SourceAddressCache } from './local-address.js';
 import { StreamConnection } from './stream.js';
+import { isSipHost } from './uri.js';
 import { systemTimers, type Timers } from './timers.js';
 import { NonInviteClientTransaction } from './transaction.js';
 
@@ -33,6 +35,8 @@ interface Job {
   readonly fromTag: string;
   cseq: number;
   branch: string | null;
+  /** UDP: our address as the destination sees it (Via/From/Contact); null until known. */
+  localHost: string | null;
   tx: NonInviteClientTransaction | null;
   readonly credentials: Map<AuthHeader, string>;
   readonly authTries: Map<AuthHeader, number>;
@@ -55,6 +59,8 @@ export class SipNotifyClient implements SipNotifier {
   private readonly logger: SipLogger;
   private udp: dgram.Socket | null = null;
   private local: { address: string; port: number } | null = null;
+  /** Set when the UDP socket is bound to a wildcard and nothing is configured to advertise. */
+  private sources: SourceAddressCache | null = null;
   private starting: Promise<{ address: string; port: number }> | null = null;
   /** FIFO of waiting jobs; `queueHead` avoids O(n) shifts on a 10,000-phone resync. */
   private readonly queue: Array<Job | undefined> = [];
@@ -72,6 +78,10 @@ export class SipNotifyClient implements SipNotifier {
     this.logger = opts.logger ?? noopLogger;
     if (!(this.t1 > 0 && this.t2 >= this.t1 && Number.isFinite(this.t2))) throw new RangeError('need 0 < t1Ms <= t2Ms');
     if (!(Number.isInteger(this.maxInFlight) && this.maxInFlight >= 1)) throw new RangeError('maxInFlight must be >= 1');
+    // It goes into three header lines of every request: an IP address or hostname, nothing else.
+    if (opts.advertisedHost !== undefined && (!isSipHost(opts.advertisedHost) || isWildcardAddress(opts.advertisedHost))) {
+      throw new RangeError(`advertisedHost must be an IP address or hostname, got ${JSON.stringify(opts.advertisedHost)}`);
+    }
   }
 
   /** Binds the UDP socket; rejects (never crashes) on EADDRINUSE or a bad address. */
@@ -92,7 +102,7 @@ export class SipNotifyClient implements SipNotifier {
     return new Promise<NotifyResult>((resolve) => {
       this.queue.push({
         req, resolve, ruri: formatRequestUri(req.target, req.user),
-        callId: hex(16), fromTag: hex(8), cseq: 0, branch: null, tx: null,
+        callId: hex(16), fromTag: hex(8), cseq: 0, branch: null, localHost: null, tx: null,
         credentials: new Map(), authTries: new Map(), transmissions: 0, startedAt: null,
         stream: null, abortConnect: null, done: false,
       });
@@ -143,6 +153,9 @@ export class SipNotifyClient implements SipNotifier {
         const a = socket.address();
         this.udp = socket;
         this.local = { address: a.address, port: a.port };
+        if (this.opts.advertisedHost === undefined && isWildcardAddress(a.address)) {
+          this.sources = new SourceAddressCache(isIPv6(a.address) ? 'udp6' : 'udp4', a.address, () => this.timers.now());
+        }
         resolve({ ...this.local });
       });
     });
@@ -177,6 +190,12 @@ export class SipNotifyClient implements SipNotifier {
     const dest = job.req.proxy ?? job.req.target;
     if (dest.transport === 'udp') {
       if (this.udp === null) return this.finish(job, 503, 'client not started');
+      // Bound to a wildcard (0.0.0.0, ::): that address in a Via is wrong on the wire and some
+      // phones refuse it, so name the address the kernel sends from towards this destination.
+      if (this.sources !== null) {
+        job.localHost = await this.sources.sourceFor(dest.host, dest.port);
+        if (job.done) return;
+      }
       return this.attempt(job);
     }
     const { ready, abort } = StreamConnection.open(
@@ -204,7 +223,7 @@ export class SipNotifyClient implements SipNotifier {
       target: job.req.target,
       ...(job.req.user !== undefined ? { user: job.req.user } : {}),
       local: {
-        host: this.opts.advertisedHost ?? (stream?.localAddress || this.local?.address || this.opts.bindHost),
+        host: this.opts.advertisedHost ?? (stream?.localAddress || job.localHost || this.local?.address || this.opts.bindHost),
         port: stream?.localPort ?? this.local?.port ?? this.opts.port,
         transport,
       },

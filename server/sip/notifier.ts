@@ -51,7 +51,11 @@ export interface SipNotifyClientOptions {
   bindHost: string;
   /** UDP port; 0 for an ephemeral one. */
   port: number;
-  /** Host phones should answer to (Via/Contact/From); defaults to `bindHost`. Set it when binding 0.0.0.0. */
+  /**
+   * Host phones should answer to (Via/Contact/From), e.g. a NAT's public address. Without it:
+   * `bindHost`, or when that is a wildcard (0.0.0.0, ::) the address the kernel sends from
+   * towards each destination (TCP/TLS: the connection's local address).
+   */
   advertisedHost?: string;
   timers?: Timers;
   t1Ms?: number;

@@ -43,6 +43,8 @@ describe('config', () => {
     [{ pbx: { transport: 'sctp' } }, 'pbx.transport'],
     [{ provisioning: { timeZone: 'Mars/Olympus' } }, 'provisioning.timeZone'],
     [{ sip: { events: { yealink: '' } } }, 'sip.events.yealink'],
+    [{ sip: { advertiseHost: 'prov.example.com\r\nX-Evil: 1' } }, 'sip.advertiseHost'],
+    [{ sip: { advertiseHost: '0.0.0.0' } }, 'sip.advertiseHost'],
   ] as const) {
     it(`refuses ${JSON.stringify(raw)} naming ${key}`, () => {
       expect(() => parseConfig(raw)).to.throw(ConfigError, key);
