@@ -10,6 +10,7 @@ import type { FetchRecorder } from '../../services/fetch-recorder.js';
 import { notifyView } from '../../services/sync-status.js';
 import { actorOf, allow } from '../auth.js';
 import { parseWith } from '../validation.js';
+import { vendorIds } from '../../../vendors/registry.js';
 
 export function macParam(raw: unknown): Mac {
   const mac = typeof raw === 'string' ? parseMac(raw) : null;
@@ -18,7 +19,8 @@ export function macParam(raw: unknown): Mac {
 }
 
 const listQuery = z.strictObject({
-  vendor: z.string().max(32).optional(),
+  // An unknown vendor is a typo, not an empty list (as an unknown state is).
+  vendor: z.string().max(32).refine((v) => vendorIds.includes(v), { message: `expected one of ${vendorIds.join(', ')}` }).optional(),
   model: z.string().max(40).optional(),
   locationId: z.coerce.number().int().positive().optional(),
   owner: z.string().max(32).optional(),
