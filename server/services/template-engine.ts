@@ -210,15 +210,39 @@ function checkAst(node: unknown, depth = 0, loops = 0): void {
 }
 
 /** Handlebars errors carry the line as `lineNumber` (compiler, runtime) or in the message (parser). */
-function toTemplateError(e: unknown): TemplateError {
+function toTemplateError(e: unknown, paths?: ReadonlyMap<string, string>): TemplateError {
   if (e instanceof TemplateError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
   const fromField = (err as { lineNumber?: unknown }).lineNumber;
   const fromMessage = /^Parse error on line (\d+):/.exec(err.message)?.[1];
   const line = typeof fromField === 'number' && fromField > 0 ? fromField : fromMessage ? Number(fromMessage) : 1;
+  // Strict mode names only the last segment ("x" not defined in [object Object]): name the
+  // path as the template wrote it, found by where it starts.
+  const missing = /^"([^"]*)" not defined in .* - (\d+):(\d+)$/.exec(err.message);
+  if (missing) {
+    const written = paths?.get(`${missing[2]}:${missing[3]}`) ?? missing[1];
+    return new TemplateError(line, `"${written}" is not in the view`);
+  }
   // Drop Handlebars' " - 3:2" location suffix; the line is reported separately.
   const reason = err.message.replace(/ - \d+:\d+$/, '').replace(/^Parse error on line \d+:\n/, '');
   return new TemplateError(line, reason);
+}
+
+/** Each path expression as written ("line.label"), by where it starts ("line:column"). */
+function pathsOf(ast: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== 'object' || depth > MAX_AST_DEPTH) return;
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child, depth + 1);
+      return;
+    }
+    const n = node as AstNode & { original?: unknown; loc?: { start?: { line?: number; column?: number } } | null };
+    if (n.type === 'PathExpression' && typeof n.original === 'string' && n.loc?.start) out.set(`${n.loc.start.line}:${n.loc.start.column}`, n.original);
+    for (const [key, child] of Object.entries(n)) if (key !== 'loc') walk(child, depth + 1);
+  };
+  walk(ast, 0);
+  return out;
 }
 
 export function compileTemplate(source: string): CompiledTemplate {
@@ -226,8 +250,11 @@ export function compileTemplate(source: string): CompiledTemplate {
     throw new TemplateError(1, `template is longer than ${MAX_TEMPLATE_LENGTH} characters`);
   }
   let template: Handlebars.TemplateDelegate<Record<string, unknown>>;
+  let paths: Map<string, string>;
   try {
-    checkAst(env.parse(source));
+    const ast = env.parse(source);
+    checkAst(ast);
+    paths = pathsOf(ast);
     // precompile runs the compiler eagerly (compile() is lazy), so unknown helpers and
     // mismatched blocks fail here, at save time, not on a phone's request.
     env.precompile(source, COMPILE_OPTIONS);
@@ -246,7 +273,7 @@ export function compileTemplate(source: string): CompiledTemplate {
         }
         return text;
       } catch (e) {
-        throw toTemplateError(e);
+        throw toTemplateError(e, paths);
       } finally {
         budget = outer;
       }

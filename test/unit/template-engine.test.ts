@@ -98,7 +98,10 @@ describe('template engine', () => {
     it('throws with the line for a missing field (strict mode)', () => {
       const e = renderError('one\ntwo {{device.mac}}\nthree {{device.model}}', { device: { mac: 'x' } });
       expect(e.line).to.equal(3);
-      expect(e.reason).to.match(/"model" not defined/);
+      // The path as the template wrote it, not just its last segment.
+      expect(e.reason).to.equal('"device.model" is not in the view');
+      expect(renderError('{{#each slots}}\n  {{value}} {{valeu}}{{/each}}', { slots: [{ value: 1 }] }).reason).to.equal('"valeu" is not in the view');
+      expect(renderError('{{#with line}}{{label}}{{/with}} {{ line.lable }}', { line: { label: 'a' } }).reason).to.equal('"line.lable" is not in the view');
     });
 
     it('throws for a field under null (a line on an unassigned device)', () => {
