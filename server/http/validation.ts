@@ -17,6 +17,8 @@ export function problemsOf(error: z.ZodError, what = 'body'): FieldProblem[] {
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
+  // express.json() leaves the body undefined when the request did not say it was JSON.
+  if (input === undefined && what === 'body') throw invalid('body: expected a JSON object, sent with Content-Type: application/json');
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const fields = problemsOf(r.error, what);

@@ -205,6 +205,14 @@ describe('admin API answers: headers and no internals', () => {
     }
   });
 
+  it('JSON sent without saying so gets a 400 that names the missing Content-Type, and creates nothing', async () => {
+    const r = await h.http.post('/api/v1/users').set('Authorization', h.auth).set('Content-Type', 'text/x-anything')
+      .send(JSON.stringify({ extension: '2001', displayName: 'Zed', sipPassword: 'pw-2001-long' }));
+    expect(r.status).to.equal(400);
+    expect(r.body.error.message).to.equal('body: expected a JSON object, sent with Content-Type: application/json');
+    expect((await h.http.get('/api/v1/users/2001').set('Authorization', h.auth)).status).to.equal(404);
+  });
+
   it('a database error reaches nobody: the API says "internal error", the phone gets a bare 500', async () => {
     const boom = () => {
       const err = new Error('SQLITE_CORRUPT: database disk image is malformed (SELECT * FROM users WHERE sip_password = ?)');
