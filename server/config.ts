@@ -198,24 +198,31 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** Validate raw input (file contents and env already merged) into a frozen Config. */
+/**
+ * Validate raw input into a frozen Config. The input is validated as written first, so a wrong
+ * value in the file stops start-up even when an environment variable would override that key;
+ * then the DESKPROV_* overrides are applied and the result is validated again.
+ */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Config {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config: expected a JSON object');
+  validate(raw, 'invalid configuration');
   const merged = structuredClone(raw) as Record<string, unknown>;
   applyEnv(merged, env);
-  const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => {
-      const key = i.path.join('.') || '(root)';
-      if (i.code === 'unrecognized_keys') return `${[...i.path, ...i.keys].join('.') || '(root)'}: unknown key`;
-      return `${key}: ${i.message}`;
-    });
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  const cfg = result.data;
+  const cfg = validate(merged, 'invalid configuration after environment overrides');
   const publicHost = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
   const baseUrl = ensureSlash(cfg.provisioning.baseUrl ?? `http://${publicHost}:${cfg.http.port}/`);
   return deepFreeze({ ...cfg, provisioning: { ...cfg.provisioning, baseUrl } });
+}
+
+function validate(raw: unknown, heading: string): z.output<typeof configSchema> {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const key = i.path.join('.') || '(root)';
+    if (i.code === 'unrecognized_keys') return `${[...i.path, ...i.keys].join('.') || '(root)'}: unknown key`;
+    return `${key}: ${i.message}`;
+  });
+  throw new ConfigError(`${heading}:\n  ${lines.join('\n  ')}`);
 }
 
 /** Read the config file (if any) and the environment. */

@@ -60,6 +60,28 @@ describe('config', () => {
     expect(() => parseConfig({}, { DESKPROV_HTTP_PORT: 'eighty' })).to.throw(ConfigError, 'DESKPROV_HTTP_PORT');
   });
 
+  for (const [raw, env, key] of [
+    [{ http: { port: 'eighty' } }, { DESKPROV_HTTP_PORT: '18101' }, 'http.port'],
+    [{ database: { path: 5 } }, { DESKPROV_DB: '/tmp/x.db' }, 'database.path'],
+    [{ sip: { port: 'x' } }, { DESKPROV_SIP_PORT: '5080' }, 'sip.port'],
+    [{ http: { host: '' } }, { DESKPROV_HTTP_HOST: '127.0.0.1' }, 'http.host'],
+    [{ admin: { token: 'short' } }, { DESKPROV_ADMIN_TOKEN: 'a-long-enough-admin-token' }, 'admin.token'],
+    [{ http: 5 }, { DESKPROV_HTTP_PORT: '18101' }, 'http'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(raw)} even when ${Object.keys(env)[0]} overrides that key`, () => {
+      expect(() => parseConfig(raw, env)).to.throw(ConfigError, `${key}: `);
+    });
+  }
+
+  it('loadConfig refuses a wrong type in the file although the environment overrides it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskprov-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ http: { port: 'eighty' } }));
+    expect(() => loadConfig(file, { DESKPROV_HTTP_PORT: '18101' })).to.throw(ConfigError, 'http.port');
+    writeFileSync(file, JSON.stringify({ http: { port: 1 } }));
+    expect(loadConfig(file, { DESKPROV_HTTP_PORT: '18101' }).http.port).to.equal(18101);
+  });
+
   it('names the file when it is not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deskprov-cfg-'));
     const file = join(dir, 'bad.json');
@@ -76,5 +98,20 @@ describe('config', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], { encoding: 'utf8', timeout: 25000 });
     expect(r.status).to.equal(2);
     expect(r.stderr).to.include('hotdesk.sessionTimeout');
+  });
+
+  it('a wrong type in the file stops `npm start` with exit 2 even when an env var overrides that key', function () {
+    this.timeout(30000);
+    const dir = mkdtempSync(join(tmpdir(), 'deskprov-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ http: { port: 'eighty' }, database: { path: join(dir, 'db.sqlite') } }));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', file], {
+      encoding: 'utf8',
+      timeout: 25000,
+      killSignal: 'SIGKILL', // a server that started (the bug) is stopped, not left to shut down gracefully
+      env: { ...process.env, DESKPROV_HTTP_PORT: '0', DESKPROV_SIP_PORT: '0', DESKPROV_ADMIN_TOKEN: 'a-long-enough-admin-token' },
+    });
+    expect(r.status, r.stderr).to.equal(2);
+    expect(r.stderr).to.include('http.port');
   });
 });
