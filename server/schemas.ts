@@ -1,7 +1,7 @@
 /** Schemas for everything the admin API and CSV import accept. Parse once, at the boundary. */
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
-import { parseMac, type Mac } from './domain/mac.js';
+import { parseMac, reservedMacReason, type Mac } from './domain/mac.js';
 import { parseSipUri } from './sip/uri.js';
 import { isCidr } from './services/network-allowlist.js';
 import { vendorIds } from '../vendors/registry.js';
@@ -25,6 +25,11 @@ export const macSchema = z
     }
     return mac;
   });
+/** A MAC given to create a device: also refuses the all-zero, broadcast and multicast addresses. */
+export const deviceMacSchema = macSchema.superRefine((mac, ctx) => {
+  const reason = reservedMacReason(mac);
+  if (reason) ctx.addIssue({ code: 'custom', message: reason });
+});
 const vendorSchema = z.string().refine((v) => vendorIds.includes(v), { message: `expected one of ${vendorIds.join(', ')}` });
 const modelSchema = z.string().regex(/^[A-Za-z0-9._ -]{1,40}$/, 'expected 1–40 letters, digits or . _ - space');
 const sipContactSchema = z
@@ -68,7 +73,7 @@ const deviceFields = {
   sipContact: sipContactSchema.nullable().default(null),
   sessionTimeout: durationSchema.nullable().default(null),
 };
-export const deviceCreateSchema = z.strictObject({ mac: macSchema, ...deviceFields });
+export const deviceCreateSchema = z.strictObject({ mac: deviceMacSchema, ...deviceFields });
 export const devicePatchSchema = z.strictObject({
   vendor: vendorSchema.optional(),
   model: modelSchema.nullable().optional(),

@@ -24,6 +24,19 @@ export function isMac(input: string): input is Mac {
 /** The all-zero MAC some vendors use for their default/common file. */
 export const ZERO_MAC = '000000000000' as Mac;
 
+/**
+ * Why a MAC can never be one phone's own address, or null when it can be. All-zero is the common
+ * file name (Polycom, Sangoma), all-ones is broadcast, and a set least significant bit of the
+ * first octet marks a group (multicast) address. Only for MACs given to create a device: phone
+ * file names keep matching `000000000000.cfg` as a common file.
+ */
+export function reservedMacReason(mac: Mac): string | null {
+  if (mac === ZERO_MAC) return '000000000000 is reserved (the common file name of Polycom and Sangoma phones), not a phone\'s address';
+  if (mac === 'ffffffffffff') return 'ff:ff:ff:ff:ff:ff is the broadcast address, not a phone\'s address';
+  if ((parseInt(mac.slice(0, 2), 16) & 1) === 1) return 'a multicast (group) address (first octet odd), not a phone\'s address';
+  return null;
+}
+
 export function formatMacColons(mac: Mac): string {
   return mac.replace(/(..)(?!$)/g, '$1:');
 }
