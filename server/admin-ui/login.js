@@ -6,6 +6,7 @@ const MESSAGES = {
   forbidden: 'Sign-in from another site was refused.',
   expired: 'Your session has ended. Please sign in again.',
   too_many_requests: 'Too many failed sign-ins from this address. Try again later.',
+  role: 'That token cannot sign in to the console: use an admin or readonly token.',
 };
 
 const params = new URLSearchParams(location.search);
@@ -35,7 +36,10 @@ form.addEventListener('submit', async (event) => {
       return;
     }
     const body = await res.json().catch(() => null);
-    say(MESSAGES[body?.error?.code] ?? body?.error?.message ?? `Sign-in failed (${res.status}).`);
+    // A 403 is either a sign-in from another site or a token whose role has no console: the
+    // server's message says which.
+    const code = body?.error?.code;
+    say((res.status === 403 ? body?.error?.message : undefined) ?? MESSAGES[code] ?? body?.error?.message ?? `Sign-in failed (${res.status}).`);
     form.token.select();
   } catch {
     say('The server could not be reached.');

@@ -1,5 +1,5 @@
 /**
- * The admin web console at /admin/: sign in with an admin token, a server-side session behind
+ * The admin web console at /admin/: sign in with an admin (or readonly) token, a server-side session behind
  * an HttpOnly SameSite=Strict cookie, CSRF protection for the JSON API it calls, sign out, and
  * the static pages under server/admin-ui/ with strict security headers.
  */
@@ -9,7 +9,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { ConsoleSession, ConsoleSessionStore } from '../../db/stores/console-sessions.js';
 import { forbidden } from '../errors.js';
 import type { EnumerationGuard } from '../services/enumeration-guard.js';
-import type { Actor, AuditSink } from '../services/audit.js';
+import type { Actor, AuditSink, Role } from '../services/audit.js';
 import type { Clock } from '../services/clock.js';
 import { hashToken, type Authenticator } from '../services/tokens.js';
 
@@ -31,7 +31,18 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Console sign-ins: create from an admin token, look up by cookie value, end. */
+/**
+ * Roles that may sign in to the console (README: the console takes an admin token; a readonly
+ * token gets a console that reads). A pbx token is for the PBX's login/logout calls only.
+ */
+const CONSOLE_ROLES: ReadonlySet<Role> = new Set<Role>(['admin', 'readonly']);
+
+export type SignInResult =
+  | { ok: true; id: string; session: ConsoleSession }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'role'; actor: Actor };
+
+/** Console sign-ins: create from an admin (or readonly) token, look up by cookie value, end. */
 export class ConsoleAuth {
   constructor(
     private readonly store: ConsoleSessionStore,
@@ -41,10 +52,14 @@ export class ConsoleAuth {
     private readonly ttlMs = SESSION_TTL_MS,
   ) {}
 
-  /** A new session for a valid token (its id is returned once, for the cookie), else null. */
-  signIn(token: string): { id: string; session: ConsoleSession } | null {
+  /**
+   * A new session for a valid admin or readonly token (its id is returned once, for the cookie);
+   * a token that is not valid, or whose role may not use the console, gets none.
+   */
+  signIn(token: string): SignInResult {
     const actor = this.auth.authenticate(token);
-    if (!actor) return null;
+    if (!actor) return { ok: false, reason: 'invalid' };
+    if (!CONSOLE_ROLES.has(actor.role)) return { ok: false, reason: 'role', actor };
     const now = this.clock.now();
     this.store.deleteExpired(now);
     const id = randomBytes(32).toString('base64url');
@@ -57,12 +72,14 @@ export class ConsoleAuth {
     };
     this.store.insert(session);
     this.audit.record({ actor, action: 'console.sign-in', target: 'console' });
-    return { id, session };
+    return { ok: true, id, session };
   }
 
   lookup(id: string | null): ConsoleSession | null {
     if (!id || !/^[A-Za-z0-9_-]{20,100}$/.test(id)) return null;
-    return this.store.find(hashToken(id), this.clock.now());
+    const session = this.store.find(hashToken(id), this.clock.now());
+    // A session signed in with a role the console does not take (before that was checked) is void.
+    return session && CONSOLE_ROLES.has(session.actor.role) ? session : null;
   }
 
   signOut(id: string | null): void {
@@ -166,9 +183,10 @@ export function consoleRouter(sessions: ConsoleAuth, guard?: EnumerationGuard): 
     res.set('Cache-Control', 'no-store').sendFile(name, { root: UI_DIR });
   };
   const sessionOf = (req: Request) => sessions.lookup(cookieValue(req.headers.cookie, SESSION_COOKIE));
-  const refuse = (req: Request, res: Response, status: number, code: string, message: string) => {
+  /** JSON callers get the error; a plain form post goes back to the form with `?error=<page>`. */
+  const refuse = (req: Request, res: Response, status: number, code: string, message: string, pageCode = code) => {
     if (wantsJson(req)) res.status(status).json({ error: { code, message } });
-    else res.redirect(303, `/admin/login?error=${code}`);
+    else res.redirect(303, `/admin/login?error=${pageCode}`);
   };
 
   r.use(securityHeaders());
@@ -191,10 +209,14 @@ export function consoleRouter(sessions: ConsoleAuth, guard?: EnumerationGuard): 
     }
     const body: unknown = req.body;
     const token = body && typeof body === 'object' && 'token' in body ? (body as { token: unknown }).token : undefined;
-    const signed = typeof token === 'string' && token.length > 0 && token.length <= 256 ? sessions.signIn(token.trim()) : null;
-    if (!signed) {
+    const signed: SignInResult = typeof token === 'string' && token.length > 0 && token.length <= 256 ? sessions.signIn(token.trim()) : { ok: false, reason: 'invalid' };
+    if (!signed.ok && signed.reason === 'invalid') {
       guard?.fail(ip, 'admin-token');
       return refuse(req, res, 401, 'unauthorized', 'that token is not valid');
+    }
+    if (!signed.ok) {
+      // A valid token, so no enumeration failure; but it opens no console session.
+      return refuse(req, res, 403, 'forbidden', `a ${signed.actor.role} token cannot sign in to the console: use an admin or readonly token`, 'role');
     }
     setSessionCookie(req, res, signed.id, signed.session.expiresAt - signed.session.createdAt);
     res.set('Cache-Control', 'no-store');

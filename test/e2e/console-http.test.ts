@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { createApp } from '../../server/app.js';
-import type { Authenticator } from '../../server/services/tokens.js';
+import { hashToken, type Authenticator } from '../../server/services/tokens.js';
 import { ADMIN_TOKEN, createHarness, type Harness } from '../helpers/harness.js';
 
 const HOUR = 3_600_000;
@@ -36,6 +36,52 @@ describe('admin console: sign-in, cookie, CSRF and headers', () => {
     expect(res.status).to.equal(401);
     expect(res.body.error.message).to.equal('that token is not valid');
     expect(res.headers['set-cookie']).to.equal(undefined);
+  });
+
+  async function namedToken(name: string, role: 'pbx' | 'readonly'): Promise<string> {
+    const r = await h.http.post('/api/v1/tokens').set('Authorization', h.auth).send({ name, role });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return r.body.token as string;
+  }
+  const sessionCount = () => (h.db.prepare('SELECT count(*) AS n FROM console_sessions').get() as { n: number }).n;
+
+  it('refuses a pbx token with 403, a message saying which tokens it takes, and no cookie', async () => {
+    const pbx = await namedToken('asterisk', 'pbx');
+    const res = await h.http.post('/admin/login').send({ token: pbx });
+    expect(res.status, JSON.stringify(res.body)).to.equal(403);
+    expect(res.body.error.code).to.equal('forbidden');
+    expect(res.body.error.message).to.include('pbx token cannot sign in to the console').and.include('admin or readonly');
+    expect(res.headers['set-cookie']).to.equal(undefined);
+    const form = await h.http.post('/admin/login').type('form').send({ token: pbx });
+    expect(form.status).to.equal(303);
+    expect(form.headers.location).to.equal('/admin/login?error=role');
+    expect(form.headers['set-cookie']).to.equal(undefined);
+    expect(sessionCount()).to.equal(0);
+    // The token itself still works where it belongs: the API.
+    expect((await h.http.get('/api/v1/sessions').set('Authorization', `Bearer ${pbx}`)).status).to.equal(200);
+  });
+
+  it('a readonly token signs in to a console that reads but cannot change', async () => {
+    const ro = await namedToken('viewer', 'readonly');
+    const res = await h.http.post('/admin/login').send({ token: ro });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.actor).to.deep.equal({ name: 'viewer', role: 'readonly' });
+    const cookie = cookieOf(res).split(';')[0]!;
+    expect((await h.http.get('/api/v1/users').set('Cookie', cookie)).status).to.equal(200);
+    const change = await h.http.post('/api/v1/users').set('Cookie', cookie).set('X-CSRF-Token', res.body.csrfToken as string).send({ extension: '2001', displayName: 'Zoe', sipPassword: 'pw-zoe-1' });
+    expect(change.status).to.equal(403);
+  });
+
+  it('a pbx console session stored before the check opens nothing', async () => {
+    const id = 'a-pbx-session-id-from-an-older-version';
+    const now = h.clock.now();
+    h.ctx.consoleSessions.insert({ idHash: hashToken(id), actor: { name: 'asterisk', role: 'pbx' }, csrfToken: 'csrf-csrf-csrf-csrf', createdAt: now, expiresAt: now + HOUR });
+    const cookie = `dp_session=${id}`;
+    expect((await h.http.get('/admin/session').set('Cookie', cookie)).status).to.equal(401);
+    expect((await h.http.get('/api/v1/sessions').set('Cookie', cookie)).status).to.equal(401);
+    const page = await h.http.get('/admin/').set('Cookie', cookie);
+    expect(page.status).to.equal(303);
+    expect(page.headers.location).to.equal('/admin/login');
   });
 
   it('a plain form post signs in with a redirect to the console, and a wrong token back to the form', async () => {

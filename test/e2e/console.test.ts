@@ -17,6 +17,16 @@ describeConsole('admin console in headless Chromium', (f) => {
   let go: ConsoleFixture['go'];
   beforeEach(() => ({ h, served, context, page, api, go } = f));
 
+  it('a pbx token on the sign-in page is refused with a message saying which tokens the console takes', async () => {
+    const pbx = await api('post', '/tokens', { name: 'asterisk', role: 'pbx' });
+    expect(pbx.status).to.equal(201);
+    await page.goto(`${served.base}/admin/login`);
+    await page.getByLabel('Admin token').fill(pbx.body.token as string);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(await text(page.getByRole('alert'))).to.equal('a pbx token cannot sign in to the console: use an admin or readonly token');
+    expect(await context.cookies()).to.deep.equal([]);
+  });
+
   it('refuses a wrong token on the sign-in page, then signs in to the dashboard and out again', async () => {
     await page.goto(`${served.base}/admin/`);
     expect(new URL(page.url()).pathname).to.equal('/admin/login');
