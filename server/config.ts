@@ -63,7 +63,13 @@ export const configSchema = z.strictObject({
     path: z.string().min(1).default('./data/deskprov.db'),
   }).prefault({}),
   admin: z.strictObject({
-    token: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+    /** Sent as `Authorization: Bearer <token>`: only the characters that header carries (server/http/auth.ts). */
+    token: z
+      .string()
+      .min(16, 'the admin token must be at least 16 characters')
+      .max(256)
+      .regex(/^[A-Za-z0-9._~+/=-]+$/, 'the admin token may hold only letters, digits and . _ ~ + / = - (what an Authorization: Bearer header carries)')
+      .optional(),
   }).prefault({}),
   pbx: z.strictObject({
     host: z.string().min(1).default('pbx.example.com'),
@@ -142,7 +148,13 @@ export const configSchema = z.strictObject({
   /** Prometheus scrape endpoint GET /metrics (docs/operations.md). */
   metrics: z.strictObject({
     /** When set, /metrics wants `Authorization: Bearer <token>`; null: open (bind to a private interface). */
-    token: z.string().min(16, 'the metrics token must be at least 16 characters').nullable().default(null),
+    token: z
+      .string()
+      .min(16, 'the metrics token must be at least 16 characters')
+      .max(256)
+      .regex(/^[\x21-\x7e]+$/, 'the metrics token may hold only visible ASCII characters, no spaces (it is sent in an HTTP header)')
+      .nullable()
+      .default(null),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

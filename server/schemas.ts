@@ -2,16 +2,38 @@
 import { z } from 'zod';
 import { parseDuration } from './domain/duration.js';
 import { parseMac, reservedMacReason, type Mac } from './domain/mac.js';
+import { displayTextProblem, secretTextProblem } from './domain/text-rules.js';
 import { parseSipUri } from './sip/uri.js';
 import { isCidr } from './services/network-allowlist.js';
 import { vendorIds } from '../vendors/registry.js';
 
-/** Printable text with no control characters (so nothing can add a line to a key=value config). */
+/**
+ * Text for names, labels and addresses: nothing a vendor's output escaping would drop or alter
+ * (control characters, U+2028/U+2029, …; server/domain/text-rules.ts), so nothing can add a line
+ * to a key=value config and what the admin typed is what the phone shows.
+ */
 export const safeText = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters (CR, LF, NUL, tab …)' });
+    .superRefine((s, ctx) => {
+      const problem = displayTextProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+/**
+ * A secret the admin sets (a SIP password): also no invisible format characters and no
+ * whitespace at either end, so every vendor's config carries it exactly as typed.
+ */
+export const secretText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = secretTextProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
 export const extensionSchema = z.string().regex(/^[A-Za-z0-9._+-]{1,32}$/, 'expected 1–32 letters, digits or . _ + -');
 export const macSchema = z
@@ -43,7 +65,7 @@ export const userCreateSchema = z.strictObject({
   extension: extensionSchema,
   displayName: safeText(64).min(1),
   sipUsername: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1–64 letters, digits or . _ + -').optional(),
-  sipPassword: safeText(128).min(1),
+  sipPassword: secretText(128),
   pin: z.string().max(64).nullable().optional(),
   hotdeskAllowed: z.boolean().optional(),
   email: z.email().max(254).nullable().optional(),

@@ -45,6 +45,12 @@ describe('config', () => {
     [{ sip: { events: { yealink: '' } } }, 'sip.events.yealink'],
     [{ sip: { advertiseHost: 'prov.example.com\r\nX-Evil: 1' } }, 'sip.advertiseHost'],
     [{ sip: { advertiseHost: '0.0.0.0' } }, 'sip.advertiseHost'],
+    // Tokens travel in an Authorization header: one the API's Bearer parsing cannot carry would never work.
+    [{ admin: { token: 'a token with spaces in it' } }, 'admin.token'],
+    [{ admin: { token: 'not-a-bearer-token!!!!' } }, 'admin.token'],
+    [{ admin: { token: 'admin-token-with-\u200b-zero-width' } }, 'admin.token'],
+    [{ metrics: { token: 'metrics token with spaces' } }, 'metrics.token'],
+    [{ metrics: { token: 'metrics-token-\u00e4\u00f6\u00fc-umlauts' } }, 'metrics.token'],
   ] as const) {
     it(`refuses ${JSON.stringify(raw)} naming ${key}`, () => {
       expect(() => parseConfig(raw)).to.throw(ConfigError, key);
@@ -58,6 +64,7 @@ describe('config', () => {
     expect(c.sip.port).to.equal(5080);
     expect(c.admin.token).to.equal('a-long-enough-admin-token');
     expect(() => parseConfig({}, { DESKPROV_HTTP_PORT: 'eighty' })).to.throw(ConfigError, 'DESKPROV_HTTP_PORT');
+    expect(() => parseConfig({}, { DESKPROV_ADMIN_TOKEN: 'an admin token with spaces' })).to.throw(ConfigError, 'admin.token');
   });
 
   for (const [raw, env, key] of [
