@@ -7,7 +7,7 @@ import type { DeviceFileStore } from '../../db/stores/device-files.js';
 import { matchFile, vendorForOui, getVendor } from '../../vendors/registry.js';
 import type { FileMatch, UserAgentInfo } from '../../vendors/vendor.js';
 import type { Config } from '../config.js';
-import type { Mac } from '../domain/mac.js';
+import { reservedMacReason, type Mac } from '../domain/mac.js';
 import type { Clock } from './clock.js';
 import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
 import type { FetchRecorder } from './fetch-recorder.js';
@@ -114,7 +114,8 @@ export class ProvisioningService {
     let match: FileMatch | undefined;
     if (mac) {
       device = this.d.devices.head(mac);
-      if (!device && this.d.config.provisioning.autoRegister) {
+      // A reserved MAC (broadcast, multicast) is never a phone's, so never registered.
+      if (!device && this.d.config.provisioning.autoRegister && reservedMacReason(mac) === null) {
         if (this.d.replica) throw new DeferToPrimary('auto-register');
         device = this.autoRegister(mac, matches, ua);
       }

@@ -65,4 +65,18 @@ describe('device MACs: reserved addresses are not devices', () => {
     const xml = await parseStringPromise(polycom.text);
     expect(xml.APPLICATION.$.CONFIG_FILES).to.include('[PHONE_MAC_ADDRESS]');
   });
+
+  it('autoRegister never registers a broadcast or multicast MAC a request names, but does a phone\'s own', async () => {
+    const auto = createHarness({ config: { provisioning: { autoRegister: true } } });
+    try {
+      for (const mac of ['ffffffffffff', '01005e000001', '3333000000fb']) {
+        expect((await auto.http.get(`/${mac}.cfg`).set('User-Agent', 'Yealink SIP-T46U 108.86.0.90')).status, mac).to.equal(404);
+      }
+      expect((await auto.http.get('/001565abcdef.cfg').set('User-Agent', 'Yealink SIP-T46U 108.86.0.90')).status).to.equal(200);
+      const list = await auto.http.get('/api/v1/devices').set('Authorization', auto.auth);
+      expect((list.body as { devices: { mac: string }[] }).devices.map((d) => d.mac)).to.deep.equal(['001565abcdef']);
+    } finally {
+      auto.destroy();
+    }
+  });
 });
