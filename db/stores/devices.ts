@@ -98,7 +98,11 @@ export interface DeviceFilter {
   locationId?: number;
   ownerExtension?: string;
   q?: string;
+  /** owner / guest / unassigned, as DeviceService.stateOf derives it (an active session makes a guest). */
+  state?: 'owner' | 'guest' | 'unassigned';
 }
+
+const ACTIVE_SESSION = 'EXISTS (SELECT 1 FROM sessions s WHERE s.mac = devices.mac AND s.ended_at IS NULL)';
 
 /** One config fetch, as recorded for the device (see FetchRecorder for batching). */
 export interface FetchRecord {
@@ -129,6 +133,24 @@ function withLastFetch(inner: string): string {
     FROM (${inner}) d
     LEFT JOIN fetch_log f ON f.id = (SELECT id FROM fetch_log WHERE mac = d.mac ORDER BY id DESC LIMIT 1) AND f.at >= d.created_at
     ORDER BY d.mac`;
+}
+
+/** The WHERE clause (with its parameters) of a device list filter. */
+function filterSql(filter: DeviceFilter): { where: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (filter.vendor !== undefined) { where.push('vendor = @vendor'); params.vendor = filter.vendor; }
+  if (filter.model !== undefined) { where.push('model = @model'); params.model = filter.model; }
+  if (filter.locationId !== undefined) { where.push('location_id = @locationId'); params.locationId = filter.locationId; }
+  if (filter.ownerExtension !== undefined) { where.push('owner_extension = @owner'); params.owner = filter.ownerExtension; }
+  if (filter.q !== undefined) {
+    where.push(`(mac LIKE @q ESCAPE '\\' OR label LIKE @q ESCAPE '\\' OR model LIKE @q ESCAPE '\\' OR owner_extension LIKE @q ESCAPE '\\')`);
+    params.q = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  }
+  if (filter.state === 'guest') where.push(ACTIVE_SESSION);
+  else if (filter.state === 'owner') where.push(`NOT ${ACTIVE_SESSION} AND owner_extension IS NOT NULL`);
+  else if (filter.state === 'unassigned') where.push(`NOT ${ACTIVE_SESSION} AND owner_extension IS NULL`);
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
 /** A bulk change to more devices than this is noted as a change to all (workers drop everything). */
@@ -256,18 +278,15 @@ export class DeviceStore {
   }
 
   list(filter: DeviceFilter = {}, limit = 1000, offset = 0): DeviceRecord[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit, offset };
-    if (filter.vendor !== undefined) { where.push('vendor = @vendor'); params.vendor = filter.vendor; }
-    if (filter.model !== undefined) { where.push('model = @model'); params.model = filter.model; }
-    if (filter.locationId !== undefined) { where.push('location_id = @locationId'); params.locationId = filter.locationId; }
-    if (filter.ownerExtension !== undefined) { where.push('owner_extension = @owner'); params.owner = filter.ownerExtension; }
-    if (filter.q !== undefined) {
-      where.push(`(mac LIKE @q ESCAPE '\\' OR label LIKE @q ESCAPE '\\' OR model LIKE @q ESCAPE '\\' OR owner_extension LIKE @q ESCAPE '\\')`);
-      params.q = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    }
-    const sql = withLastFetch(`SELECT * FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY mac LIMIT @limit OFFSET @offset`);
-    return (this.db.prepare(sql).all(params) as Row[]).map(toDevice);
+    const { where, params } = filterSql(filter);
+    const sql = withLastFetch(`SELECT * FROM devices ${where} ORDER BY mac LIMIT @limit OFFSET @offset`);
+    return (this.db.prepare(sql).all({ ...params, limit, offset }) as Row[]).map(toDevice);
+  }
+
+  /** How many devices match `filter` (what list() pages through). */
+  countMatching(filter: DeviceFilter = {}): number {
+    const { where, params } = filterSql(filter);
+    return (this.db.prepare(`SELECT count(*) AS n FROM devices ${where}`).get(params) as { n: number }).n;
   }
 
   insert(d: DeviceWrite, now: number): void {

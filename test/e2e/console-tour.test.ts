@@ -1,0 +1,50 @@
+/**
+ * The console as an admin (and a readonly viewer) uses it, on a fleet of a few thousand phones:
+ * what each page shows after an action, what a viewer is offered, and how API answers read.
+ */
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { ADMIN_TOKEN, type Harness } from '../helpers/harness.js';
+import { signIn, type Served } from './browser.js';
+import { describeConsole, text, type ConsoleFixture } from './console-fixture.js';
+
+const CSV_HEADER = 'mac,vendor,model,label,ownerExtension,hotdeskEnabled,location';
+const VENDORS: Array<[string, string]> = [['yealink', '001565'], ['polycom', '0004f2'], ['sangoma-p', '0c383e'], ['sangoma-s', '000fd3']];
+
+/** `n` devices of all four vendors, hot desking on, imported in one CSV; their MACs in list order. */
+async function importFleet(h: Harness, n: number): Promise<string[]> {
+  const macs: string[] = [];
+  const rows = [CSV_HEADER];
+  for (let i = 0; i < n; i++) {
+    const [vendor, oui] = VENDORS[i % VENDORS.length]!;
+    const mac = `${oui}${(0x100000 + i).toString(16).slice(-6)}`;
+    macs.push(mac);
+    rows.push(`${mac},${vendor},,Desk ${i},,true,`);
+  }
+  const res = await h.http.post('/api/v1/devices/import').set('Authorization', h.auth).type('text/csv').send(`${rows.join('\n')}\n`);
+  expect(res.status, JSON.stringify(res.body).slice(0, 300)).to.equal(201);
+  return macs.sort();
+}
+
+describeConsole('admin console: a tour of every page', (f) => {
+  let h: Harness;
+  let served: Served;
+  let page: Page;
+  let api: ConsoleFixture['api'];
+  let go: ConsoleFixture['go'];
+  beforeEach(() => ({ h, served, page, api, go } = f));
+
+  it('the State filter finds a guest on a phone past the first thousand devices', async () => {
+    const macs = await importFleet(h, 1100);
+    const last = macs[macs.length - 1]!;
+    expect((await api('post', '/users', { extension: '2001', displayName: 'Gus', sipPassword: 'gus-sip-pw', pin: '2468' })).status).to.equal(201);
+    const login = await api('post', `/devices/${last}/login`, { extension: '2001', pin: '2468' });
+    expect(login.status, JSON.stringify(login.body)).to.equal(200);
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/devices', 'Devices');
+    await page.getByRole('search', { name: 'Filter devices' }).getByLabel('State').selectOption('guest');
+    await page.getByText('1 device', { exact: true }).waitFor();
+    expect(await text(page.getByRole('row', { name: /2001/ }))).to.match(/guest\s+2001/);
+  });
+});
