@@ -47,4 +47,27 @@ describeConsole('admin console: a tour of every page', (f) => {
     await page.getByText('1 device', { exact: true }).waitFor();
     expect(await text(page.getByRole('row', { name: /2001/ }))).to.match(/guest\s+2001/);
   });
+  it('pages through a few thousand devices, a hundred at a time, and reaches the last one', async () => {
+    const macs = await importFleet(h, 2050);
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/devices', 'Devices');
+    expect(await text(page.locator('.count'))).to.equal('2050 devices');
+    const pager = page.getByRole('navigation', { name: 'Pages of devices' });
+    expect(await text(pager)).to.contain('1–100 of 2050 (page 1 of 21)');
+    expect(await page.getByRole('region', { name: 'Devices' }).getByRole('row').count()).to.equal(101);
+    expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).to.equal(true);
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('101–200 of 2050 (page 2 of 21)').waitFor();
+    expect(await page.getByRole('link', { name: macs[100]!.match(/../g)!.join(':') }).count()).to.equal(1);
+    expect(new URL(page.url()).hash).to.equal('#/devices?page=2');
+
+    // The last page, straight from its address; a filter starts again at page 1.
+    await go('#/devices?page=21', 'Devices');
+    await page.getByText('2001–2050 of 2050 (page 21 of 21)').waitFor();
+    expect(await page.getByRole('link', { name: macs[2049]!.match(/../g)!.join(':') }).count()).to.equal(1);
+    expect(await pager.getByRole('button', { name: 'Next page' }).isDisabled()).to.equal(true);
+    await page.getByRole('search', { name: 'Filter devices' }).getByLabel('Vendor').selectOption('polycom');
+    await page.getByText('513 devices', { exact: true }).waitFor();
+    await page.getByText('1–100 of 513 (page 1 of 6)').waitFor();
+  });
 });

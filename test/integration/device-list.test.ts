@@ -28,6 +28,14 @@ describe('device list filters', () => {
     expect(await macs('q=Desk%202')).to.deep.equal([MAC.B]);
   });
 
+  it('total counts every match, past the page that limit/offset cut', async () => {
+    const all = (await list('')).body as { devices: unknown[]; total: number };
+    expect(all.total).to.equal(all.devices.length);
+    const r = await list('vendor=yealink&limit=1&offset=1');
+    expect(r.body.devices).to.have.length(1);
+    expect(r.body.total).to.equal((await macs('vendor=yealink')).length);
+  });
+
   it('an unknown vendor or state is a 400 that says what is expected', async () => {
     for (const [query, field] of [['vendor=cisco', 'vendor'], ['state=zzz', 'state']] as const) {
       const r = await list(query);

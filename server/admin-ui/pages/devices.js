@@ -20,6 +20,8 @@ export async function render(ctx) {
     field('Signed-in hot desk phones only', checkbox('signedIn', q.get('state') === 'guest')),
   );
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
+  // One page of PAGE_SIZE devices at a time: a fleet of thousands stays quick to show, and none is out of reach.
+  let pageNo = Math.max(1, Number.parseInt(q.get('page') ?? '1', 10) || 1);
 
   async function load() {
     const f = formValues(filters);
@@ -27,10 +29,23 @@ export async function render(ctx) {
     filters.elements.state.disabled = f.signedIn;
     delete f.signedIn;
     const query = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== ''));
-    history.replaceState(null, '', `#/devices${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`);
+    const shown = pageNo > 1 ? { ...query, page: String(pageNo) } : query;
+    history.replaceState(null, '', `#/devices${Object.keys(shown).length ? `?${new URLSearchParams(shown)}` : ''}`);
     try {
-      const { devices } = await api('GET', '/devices', { query });
-      results.replaceChildren(h('p', { class: 'count' }, `${devices.length} device${devices.length === 1 ? '' : 's'}`), deviceTable(devices, locName));
+      const { devices, total = devices.length } = await api('GET', '/devices', { query: { ...query, limit: PAGE_SIZE, offset: (pageNo - 1) * PAGE_SIZE } });
+      const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      if (pageNo > pages) {
+        pageNo = pages;
+        return load();
+      }
+      results.replaceChildren(
+        h('p', { class: 'count' }, `${total} device${total === 1 ? '' : 's'}`),
+        deviceTable(devices, locName),
+        pages > 1 ? pager(pageNo, pages, total, (n) => {
+          pageNo = n;
+          load().then(() => results.querySelector('.count')?.scrollIntoView({ block: 'nearest' }));
+        }) : null,
+      );
     } catch (err) {
       showError(results, err);
     }
@@ -38,6 +53,7 @@ export async function render(ctx) {
   let timer;
   filters.addEventListener('input', () => {
     clearTimeout(timer);
+    pageNo = 1;
     timer = setTimeout(load, 200);
   });
   filters.addEventListener('submit', (e) => {
@@ -52,6 +68,17 @@ export async function render(ctx) {
     results,
     h('div', { class: 'grid' }, addSection(users, locations, ctx), importSection(ctx)),
   ];
+}
+
+const PAGE_SIZE = 100;
+
+/** Previous / next and where this page is, e.g. "101–200 of 3000 (page 2 of 30)". */
+function pager(pageNo, pages, total, goTo) {
+  const first = (pageNo - 1) * PAGE_SIZE + 1;
+  const last = Math.min(pageNo * PAGE_SIZE, total);
+  const prev = h('button', { type: 'button', disabled: pageNo <= 1, onclick: () => goTo(pageNo - 1) }, 'Previous page');
+  const next = h('button', { type: 'button', disabled: pageNo >= pages, onclick: () => goTo(pageNo + 1) }, 'Next page');
+  return h('nav', { class: 'pager actions', 'aria-label': 'Pages of devices' }, prev, h('span', { class: 'pager-where' }, `${first}–${last} of ${total} (page ${pageNo} of ${pages})`), next);
 }
 
 function deviceTable(devices, locName) {

@@ -63,7 +63,8 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
       // In the query, before limit/offset: a page filtered afterwards missed what lay past it.
       ...(q.state !== undefined ? { state: q.state } : {}),
     };
-    res.json({ devices: s.devices.list(filter, q.limit, q.offset).map((d) => devices.describe(d)) });
+    // `total`: how many match the filters, so a client paging with limit/offset knows where it ends.
+    res.json({ devices: s.devices.list(filter, q.limit, q.offset).map((d) => devices.describe(d)), total: s.devices.countMatching(filter) });
   });
   r.post('/', allow(), (req, res) => {
     const d = devices.create(parseWith(deviceCreateSchema, req.body), actorOf(res.locals));
