@@ -70,4 +70,20 @@ describeConsole('admin console: a tour of every page', (f) => {
     await page.getByText('513 devices', { exact: true }).waitFor();
     await page.getByText('1–100 of 513 (page 1 of 6)').waitFor();
   });
+  it('the dashboard and the locations page count every device, not the first thousand', async () => {
+    const macs = await importFleet(h, 1100);
+    const last = macs[macs.length - 1]!;
+    expect((await api('post', '/users', { extension: '2001', displayName: 'Gus', sipPassword: 'gus-sip-pw', pin: '2468' })).status).to.equal(201);
+    expect((await api('post', `/devices/${last}/login`, { extension: '2001', pin: '2468' })).status).to.equal(200);
+    expect((await api('post', '/locations', { name: 'Annex' })).status).to.equal(201);
+    expect((await api('patch', `/devices/${last}`, { locationId: 1 })).status).to.equal(200);
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    expect(await text(page.locator('#stat-total .stat-value'))).to.equal('1100');
+    expect(await text(page.locator('#stat-guest .stat-value'))).to.equal('1');
+    expect(await text(page.locator('#stat-unassigned .stat-value'))).to.equal('1099');
+    await go('#/locations', 'Locations');
+    expect(await text(page.getByRole('row', { name: /Annex/ }))).to.match(/Annex\s+911\s+1\s/);
+    expect(await text(page.getByRole('note'))).to.contain('1099 hot-desk devices have no location');
+  });
 });

@@ -1,13 +1,13 @@
 // Dashboard: devices by state, phones not seen lately or stale after a resync, active
 // hot-desk sessions, and the resync queue when the server reports it.
-import { api, optional, serverNow } from '../api.js';
+import { allDevices, optional, serverNow } from '../api.js';
 import { ago, deviceLink, fmtTime, h, link, section, table } from '../dom.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function render() {
-  const [{ devices }, sessions, status] = await Promise.all([
-    api('GET', '/devices'),
+  const [devices, sessions, status] = await Promise.all([
+    allDevices(),
     optional('GET', '/sessions', { query: { active: 'true' } }),
     optional('GET', '/status'),
   ]);

@@ -1,10 +1,10 @@
 // Locations: name, address, emergency numbers and callback number (what a phone at that desk
 // dials and announces in an emergency), and hot-desk devices that have no location.
-import { api } from '../api.js';
+import { allDevices, api } from '../api.js';
 import { busy, deviceLink, field, formValues, h, input, section, table, toast } from '../dom.js';
 
 export async function render(ctx) {
-  const [{ locations }, { devices }] = await Promise.all([api('GET', '/locations'), api('GET', '/devices')]);
+  const [{ locations }, devices] = await Promise.all([api('GET', '/locations'), allDevices()]);
   const count = new Map();
   for (const d of devices) if (d.locationId) count.set(d.locationId, (count.get(d.locationId) ?? 0) + 1);
   const warned = devices.filter((d) => (d.warnings ?? []).length > 0);
