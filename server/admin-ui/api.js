@@ -31,6 +31,9 @@ export async function loadSession() {
 
 export const currentSession = () => session;
 
+/** Only an admin changes anything: a readonly viewer is not offered what the API would refuse (403). */
+export const canChange = () => session?.actor?.role === 'admin';
+
 /** Now on the server's clock (the browser's clock may differ). */
 export const serverNow = () => Date.now() + skewMs;
 

@@ -49,6 +49,9 @@ async function route() {
 
 const session = await loadSession();
 document.getElementById('actor').textContent = `${session.actor.name} (${session.actor.role})`;
+if (session.actor.role !== 'admin') {
+  main.before(h('p', { class: 'readonly-banner', id: 'readonly-banner' }, 'Read-only access: you can look at everything but change nothing. Sign in with an admin token to make changes.'));
+}
 document.getElementById('sign-out').addEventListener('click', () => signOut());
 window.addEventListener('hashchange', route);
 route();

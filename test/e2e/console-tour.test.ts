@@ -86,4 +86,45 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await text(page.getByRole('row', { name: /Annex/ }))).to.match(/Annex\s+911\s+1\s/);
     expect(await text(page.getByRole('note'))).to.contain('1099 hot-desk devices have no location');
   });
+  it('a readonly viewer sees every page but is offered no change the API would refuse', async () => {
+    expect((await api('post', '/locations', { name: 'HQ' })).status).to.equal(201);
+    expect((await api('post', '/users', { extension: '2001', displayName: 'Gus', sipPassword: 'gus-sip-pw', pin: '2468' })).status).to.equal(201);
+    expect((await api('post', '/devices', { mac: '001565aabbcc', vendor: 'yealink', label: 'Hot desk 1', hotdeskEnabled: true, locationId: 1 })).status).to.equal(201);
+    expect((await api('post', '/devices/001565aabbcc/login', { extension: '2001', pin: '2468' })).status).to.equal(200);
+    const tpl = (await api('get', '/templates/yealink/device')).text;
+    for (const c of ['one', 'two']) {
+      const put = await h.http.put(`/api/v1/templates/yealink/device?comment=${c}`).set('Authorization', h.auth).type('text/plain').send(`${tpl}\n## ${c}\n`);
+      expect(put.status, put.text).to.equal(200);
+    }
+    const viewer = await api('post', '/tokens', { name: 'viewer', role: 'readonly' });
+    expect(viewer.status).to.equal(201);
+    await signIn(page, served.base, viewer.body.token as string);
+    expect(await text(page.locator('#readonly-banner'))).to.contain('Read-only access');
+
+    const offered = async () =>
+      page.evaluate<string[]>("[...document.querySelectorAll('main button, main input, main select, main textarea')].filter((el) => !el.disabled).map((el) => el.textContent.trim() || el.getAttribute('aria-label') || el.labels?.[0]?.textContent || el.name)");
+    await go('#/devices', 'Devices');
+    await page.getByText('1 device', { exact: true }).waitFor();
+    expect(await page.getByRole('region', { name: 'Add a device' }).count()).to.equal(0);
+    expect(await page.getByRole('region', { name: 'Bulk add from CSV' }).count()).to.equal(0);
+    await go('#/devices/001565aabbcc', /Hot desk 1/);
+    expect(await text(page.getByRole('region', { name: 'Who is on it' }))).to.match(/Guest\s+2001/);
+    expect(await offered(), 'device page').to.deep.equal([]);
+    await go('#/users/2001', /Gus/);
+    expect(await text(page.getByRole('region', { name: 'PIN' }))).to.contain('A PIN is set.');
+    expect(await offered(), 'user page').to.deep.equal([]);
+    await go('#/users', 'Users');
+    expect(await offered(), 'users page').to.deep.equal(['Search']);
+    await go('#/locations', 'Locations');
+    expect(await text(page.getByRole('row', { name: /HQ/ }))).to.match(/^HQ/);
+    expect(await offered(), 'locations page').to.deep.equal([]);
+    await go('#/templates/yealink/device', 'yealink / device');
+    expect(await text(page.getByRole('list', { name: 'Template history' }))).to.match(/v2[\s\S]*v1/);
+    // What a viewer may do there: read, validate, preview, diff, load an old version.
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).to.equal(0);
+    expect(await page.getByRole('button', { name: /Roll back/ }).count()).to.equal(0);
+    expect(await page.getByRole('button', { name: 'Restore the default' }).count()).to.equal(0);
+    await page.getByRole('button', { name: 'Validate' }).click();
+    expect(await text(page.locator('.output .notice'))).to.contain('Valid');
+  });
 });

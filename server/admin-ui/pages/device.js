@@ -1,6 +1,6 @@
 // One device: who is on it, what it fetched, its sync and NOTIFY history, the SIP settings of
 // its current line (revealed on request), and what an admin does to it.
-import { api, optional } from '../api.js';
+import { api, canChange, optional } from '../api.js';
 import { ago, badge, busy, fmtTime, formatMac, h, link, section, table, toast } from '../dom.js';
 import { deviceBody, deviceForm } from './device-form.js';
 
@@ -34,7 +34,7 @@ export async function render(ctx) {
           ['Vendor / model', [d.vendor, d.model].filter(Boolean).join(' ')],
           ['Template', d.template ?? '—'],
         ]),
-        actions(d, ctx),
+        canChange() ? actions(d, ctx) : null,
       ),
       section(
         'Last fetch',
@@ -50,9 +50,9 @@ export async function render(ctx) {
           : h('p', { class: 'empty' }, 'This phone has never fetched its configuration.'),
       ),
       section('Sync status', syncView(d.sync), notifications(d.notifications)),
-      sipSection(d),
+      canChange() ? sipSection(d) : null,
     ),
-    section('Edit device', editForm(d, users, locations, ctx)),
+    canChange() ? section('Edit device', editForm(d, users, locations, ctx)) : null,
     section(
       'Recent fetches',
       table(

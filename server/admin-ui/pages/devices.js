@@ -1,5 +1,5 @@
 // Devices: search and filter, add one, bulk add from CSV (checked first, then all or nothing).
-import { api } from '../api.js';
+import { api, canChange } from '../api.js';
 import { ago, badge, busy, checkbox, deviceLink, field, formValues, h, input, section, select, showError, table, toast } from '../dom.js';
 import { VENDORS, deviceForm, deviceBody } from './device-form.js';
 
@@ -66,7 +66,7 @@ export async function render(ctx) {
     h('div', { class: 'page-head' }, h('h1', {}, 'Devices'), h('a', { class: 'button', href: '/api/v1/devices/export', download: 'devices.csv' }, 'Export CSV')),
     filters,
     results,
-    h('div', { class: 'grid' }, addSection(users, locations, ctx), importSection(ctx)),
+    canChange() ? h('div', { class: 'grid' }, addSection(users, locations, ctx), importSection(ctx)) : null,
   ];
 }
 

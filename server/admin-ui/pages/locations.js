@@ -1,6 +1,6 @@
 // Locations: name, address, emergency numbers and callback number (what a phone at that desk
 // dials and announces in an emergency), and hot-desk devices that have no location.
-import { allDevices, api } from '../api.js';
+import { allDevices, api, canChange } from '../api.js';
 import { busy, deviceLink, field, formValues, h, input, section, table, toast } from '../dom.js';
 
 export async function render(ctx) {
@@ -39,7 +39,7 @@ export async function render(ctx) {
         { label: 'Emergency numbers', cell: (l) => l.emergencyNumbers.join(', ') },
         { label: 'Callback number', cell: (l) => l.callbackNumber ?? '' },
         { label: 'Devices', cell: (l) => String(count.get(l.id) ?? 0) },
-        {
+        canChange() && {
           label: 'Actions',
           cell: (l) => {
             const e = h('button', { type: 'button', onclick: () => edit(l) }, 'Edit', h('span', { class: 'sr-only' }, ` ${l.name}`));
@@ -48,12 +48,12 @@ export async function render(ctx) {
             return h('div', { class: 'actions' }, e, d);
           },
         },
-      ],
+      ].filter(Boolean),
       locations,
       { empty: 'No locations yet. Add one so emergency calls carry an address.', label: 'Locations' },
     ),
     editSlot,
-    section('Add a location', locationForm(null, ctx)),
+    canChange() ? section('Add a location', locationForm(null, ctx)) : null,
   ];
 }
 

@@ -1,6 +1,6 @@
 // Templates: pick one, edit, validate, preview for a device, diff against what phones get now,
 // save with a comment, history and rollback. A refused save shows its line and reason.
-import { ApiError, api, optional } from '../api.js';
+import { ApiError, api, canChange, optional } from '../api.js';
 import { badge, busy, errorBox, field, fmtTime, h, input, link, section, select, table, toast } from '../dom.js';
 
 export async function render(ctx) {
@@ -106,11 +106,11 @@ async function renderEditor(ctx, vendor, name, all) {
         { class: 'editor-main' },
         field('Template source', editor),
         problems,
-        h('div', { class: 'form-grid' }, field('Preview device', device), field('…or sample state', state), field('Comment for this version', comment)),
-        h('div', { class: 'actions' }, validate, preview, diff, save),
+        h('div', { class: 'form-grid' }, field('Preview device', device), field('…or sample state', state), canChange() ? field('Comment for this version', comment) : null),
+        h('div', { class: 'actions' }, validate, preview, diff, canChange() ? save : null),
         output,
       ),
-      section('History', historyTable(versions, version, path, editor, ctx), origin === 'override' ? resetButton(path, ctx) : null),
+      section('History', historyTable(versions, version, path, editor, ctx), origin === 'override' && canChange() ? resetButton(path, ctx) : null),
     ),
   ];
 }
@@ -162,7 +162,7 @@ function historyTable(versions, current, path, editor, ctx) {
         load.addEventListener('click', () => busy(load, null, async () => (editor.value = await api('GET', path, { query: { version: v.version } }))));
         buttons.push(load);
       }
-      if (v.version !== current) {
+      if (v.version !== current && canChange()) {
         const back = h('button', { type: 'button' }, `Roll back to v${v.version}`);
         back.addEventListener('click', () =>
           busy(back, null, async () => {

@@ -1,5 +1,5 @@
 // Users: list and add; one user's page to edit, set or remove the PIN, and see where they sit.
-import { api } from '../api.js';
+import { api, canChange } from '../api.js';
 import { badge, busy, checkbox, deviceLink, field, fmtTime, formValues, h, input, link, section, table, toast } from '../dom.js';
 
 export async function render(ctx) {
@@ -18,7 +18,7 @@ export async function render(ctx) {
     h('h1', {}, 'Users'),
     h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter users', onsubmit: (e) => e.preventDefault() }, field('Search', search)),
     results,
-    section('Add a user', addForm(ctx)),
+    canChange() ? section('Add a user', addForm(ctx)) : null,
   ];
 }
 
@@ -82,11 +82,13 @@ async function renderOne(ctx, ext) {
         h('h3', {}, 'Phones they own'),
         u.devices?.length ? h('ul', {}, u.devices.map((m) => h('li', {}, deviceLink(m)))) : h('p', { class: 'empty' }, 'None.'),
       ),
-      section('PIN', pinForm(u, path, ctx)),
+      section('PIN', canChange() ? pinForm(u, path, ctx) : h('p', {}, pinState(u))),
     ),
-    section('Edit user', editForm(u, path, ctx)),
+    canChange() ? section('Edit user', editForm(u, path, ctx)) : null,
   ];
 }
+
+const pinState = (u) => `${u.hasPin ? 'A PIN is set.' : 'No PIN is set: this user cannot sign in at a hot desk.'}${u.lockedUntil ? ` Locked until ${fmtTime(u.lockedUntil)}.` : ''}`;
 
 function pinForm(u, path, ctx) {
   const status = h('div');
@@ -95,7 +97,7 @@ function pinForm(u, path, ctx) {
   const form = h(
     'form',
     {},
-    h('p', {}, u.hasPin ? 'A PIN is set.' : 'No PIN is set: this user cannot sign in at a hot desk.', u.lockedUntil ? ` Locked until ${fmtTime(u.lockedUntil)}.` : ''),
+    h('p', {}, pinState(u)),
     field(u.hasPin ? 'New PIN' : 'PIN', pin),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, u.hasPin ? 'Reset PIN' : 'Set PIN'), u.hasPin ? clear : null),
   );
