@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
+import { parseMac } from '../../server/domain/mac.js';
 import { ADMIN_TOKEN, type Harness } from '../helpers/harness.js';
 import { signIn, type Served } from './browser.js';
 import { describeConsole, text, type ConsoleFixture } from './console-fixture.js';
@@ -126,5 +127,24 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await page.getByRole('button', { name: 'Restore the default' }).count()).to.equal(0);
     await page.getByRole('button', { name: 'Validate' }).click();
     expect(await text(page.locator('.output .notice'))).to.contain('Valid');
+  });
+  it('the sync status and NOTIFY history read as words and local times, not JSON and ISO stamps', async () => {
+    expect((await api('post', '/devices', { mac: '0004f2aabbcc', vendor: 'polycom', label: 'Lobby' })).status).to.equal(201);
+    const at = h.clock.now();
+    const entry = { mac: parseMac('0004f2aabbcc')!, event: 'check-sync', target: 'udp:127.0.0.1:18599', transmissions: 11, elapsedMs: 32000, configVersion: 1 } as const;
+    h.ctx.stores.notifyLog.insert({ ...entry, at: at - 60_000, status: 408, reason: 'Request Timeout', outcome: 'retry' });
+    h.ctx.stores.notifyLog.insert({ ...entry, at, status: 408, reason: 'Request Timeout (gave up after 2 attempts)', outcome: 'gave-up' });
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/devices/0004f2aabbcc', /Lobby/);
+    const sync = page.getByRole('region', { name: 'Sync status' });
+    const shown = await text(sync);
+    expect(shown).not.to.match(/[{}"]|\d{4}-\d\d-\d\dT/);
+    const local = await page.evaluate<string, number>((ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), at);
+    expect(shown).to.contain(`Last NOTIFY\n${local} · 408 Request Timeout (gave up after 2 attempts)`);
+    expect(shown).to.match(/Configuration version\s+v1/);
+    const rows = sync.getByRole('region', { name: 'NOTIFY history' }).getByRole('row');
+    expect(await text(rows.nth(1))).to.match(/check-sync\s+udp:127\.0\.0\.1:18599\s+408 Request Timeout \(gave up after 2 attempts\)\s+gave up$/);
+    expect(await text(rows.nth(2))).to.match(/408 Request Timeout\s+no answer yet: will try again$/);
   });
 });

@@ -72,11 +72,31 @@ export async function render(ctx) {
 
 const dl = (pairs) => h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]));
 
+/** What a NOTIFY's answer means, in words (the outcome the resync dispatcher recorded). */
+const OUTCOMES = {
+  ok: 'accepted',
+  retry: 'no answer yet: will try again',
+  'gave-up': 'gave up',
+  answered: 'refused by the phone',
+  'no-target': 'not sent: no address for the phone',
+  invalid: 'not sent: invalid',
+};
+
+/** "408 Request Timeout", or only the reason when nothing answered (status 0). */
+const answer = (n) => (n.status ? `${n.status} ${n.reason ?? ''}`.trim() : n.reason ?? '—');
+const version = (v) => (v === null || v === undefined ? '—' : `v${v}`);
+const when = (iso) => h('time', { datetime: iso, title: ago(iso) }, fmtTime(iso));
+
 function syncView(sync) {
   if (!sync || typeof sync !== 'object') return h('p', { class: 'empty' }, 'No sync information.');
-  const label = (k) => k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
-  const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  const rows = Object.entries(sync).map(([k, v]) => [label(k), /At$/.test(k) && typeof v === 'string' ? fmtTime(v) : show(v)]);
+  const last = sync.lastNotify;
+  const rows = [
+    ['Configuration version', version(sync.configVersion)],
+    ['Version the phone fetched', sync.fetchedVersion === null || sync.fetchedVersion === undefined ? 'not fetched yet' : version(sync.fetchedVersion)],
+    ['Last NOTIFY', last ? [when(last.at), ` · ${answer(last)}`] : 'none sent'],
+    ['Fetched after it', last ? (sync.fetchedAfterNotify ? 'yes' : 'no') : '—'],
+    ['Resync queued', sync.pending ? `yes${sync.attempts ? `, ${sync.attempts} attempt${sync.attempts === 1 ? '' : 's'} so far` : ''}${sync.nextAttemptAt ? `; next ${fmtTime(sync.nextAttemptAt)}` : ''}` : 'no'],
+  ];
   return [sync.stale ? h('div', { class: 'warning' }, 'The phone did not come back to fetch after the last resync.') : null, dl(rows)];
 }
 
@@ -86,11 +106,11 @@ function notifications(list) {
     h('h3', {}, 'NOTIFY history'),
     table(
       [
-        { label: 'When', cell: (n) => fmtTime(n.at) },
+        { label: 'When', cell: (n) => when(n.at) },
         { label: 'Event', cell: (n) => n.event ?? '' },
-        { label: 'Target', cell: (n) => n.target ?? '' },
-        { label: 'Answer', cell: (n) => String(n.status ?? '') },
-        { label: 'Reason', cell: (n) => n.reason ?? '' },
+        { label: 'Target', cell: (n) => n.target || '—' },
+        { label: 'Answer', cell: (n) => answer(n) },
+        { label: 'Outcome', cell: (n) => OUTCOMES[n.outcome] ?? n.outcome ?? '' },
       ],
       list,
       { empty: 'No NOTIFY sent yet.', label: 'NOTIFY history' },
