@@ -147,4 +147,15 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await text(rows.nth(1))).to.match(/check-sync\s+udp:127\.0\.0\.1:18599\s+408 Request Timeout \(gave up after 2 attempts\)\s+gave up$/);
     expect(await text(rows.nth(2))).to.match(/408 Request Timeout\s+no answer yet: will try again$/);
   });
+  it('a resync shows up in the sync status at once, without reloading the page', async () => {
+    expect((await api('post', '/devices', { mac: '001565aabbcc', vendor: 'yealink', label: 'Desk 8' })).status).to.equal(201);
+    h.db.prepare('DELETE FROM outbox').run();
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/devices/001565aabbcc', /Desk 8/);
+    const sync = page.getByRole('region', { name: 'Sync status' });
+    expect(await text(sync)).to.match(/Resync queued\s+no/);
+    await page.getByRole('button', { name: 'Resync phone' }).click();
+    await page.getByText('Resync queued: the phone will be told to fetch its configuration.').waitFor();
+    expect(await text(sync)).to.match(/Resync queued\s+yes/);
+  });
 });

@@ -125,7 +125,11 @@ function actions(d, ctx) {
     busy(resync, status, async () => {
       const r = await optional('POST', `/devices/${d.mac}/resync`, {}, 'missing');
       if (r === 'missing') status.replaceChildren(h('p', { class: 'notice' }, 'Resync is not available on this server yet.'));
-      else toast('Resync queued: the phone will be told to fetch its configuration.');
+      else {
+        // The sync status on this page changes (a resync queued): show it, then say so.
+        await ctx.reload();
+        toast('Resync queued: the phone will be told to fetch its configuration.');
+      }
     }),
   );
   const logout = d.guestExtension ? h('button', { type: 'button', class: 'danger' }, `Sign ${d.guestExtension} out`) : null;
