@@ -158,4 +158,20 @@ describeConsole('admin console: a tour of every page', (f) => {
     await page.getByText('Resync queued: the phone will be told to fetch its configuration.').waitFor();
     expect(await text(sync)).to.match(/Resync queued\s+yes/);
   });
+  it('the device page lists the files a phone uploaded, each one a download', async () => {
+    expect((await api('post', '/devices', { mac: '0004f2aabbcc', vendor: 'polycom', label: 'Lobby' })).status).to.equal(201);
+    const ua = 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5017 (SN:0004f2aabbcc) Type/Application';
+    expect((await h.http.put('/0004f2aabbcc-app.log').set('User-Agent', ua).type('text/plain').send('boot ok\nregistered\n')).status).to.equal(201);
+    expect((await h.http.put('/0004f2aabbcc-directory.xml').set('User-Agent', ua).type('text/xml').send('<directory/>')).status).to.equal(201);
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/devices/0004f2aabbcc', /Lobby/);
+    const files = page.getByRole('region', { name: 'Files the phone uploaded' });
+    expect(await text(files.getByRole('row', { name: /app\.log/ }))).to.match(/app\.log\s+\(download\)\s+application log\s+19 B\s+\w/);
+    expect(await text(files.getByRole('row', { name: /directory\.xml/ }))).to.match(/contact directory\s+12 B/);
+    const [download] = await Promise.all([page.waitForEvent('download'), files.getByRole('link', { name: 'app.log (download)' }).click()]);
+    expect(download.suggestedFilename()).to.equal('0004f2aabbcc-app.log');
+    const audit = (await api('get', '/audit?action=device.file.read')).body.entries as unknown[];
+    expect(audit).to.have.length(1);
+  });
 });

@@ -6,10 +6,11 @@ import { deviceBody, deviceForm } from './device-form.js';
 
 export async function render(ctx) {
   const mac = ctx.args[0];
-  const [d, { users }, { locations }] = await Promise.all([
+  const [d, { users }, { locations }, uploads] = await Promise.all([
     api('GET', `/devices/${encodeURIComponent(mac)}`),
     api('GET', '/users'),
     api('GET', '/locations'),
+    optional('GET', `/devices/${encodeURIComponent(mac)}/files`),
   ]);
   const location = locations.find((l) => l.id === d.locationId);
   const userLink = (ext) => (ext ? link(`#/users/${encodeURIComponent(ext)}`, ext) : '—');
@@ -53,6 +54,7 @@ export async function render(ctx) {
       canChange() ? sipSection(d) : null,
     ),
     canChange() ? section('Edit device', editForm(d, users, locations, ctx)) : null,
+    filesSection(d, uploads?.files),
     section(
       'Recent fetches',
       table(
@@ -170,6 +172,42 @@ function editForm(d, users, locations, ctx) {
     });
   });
   return [status, form];
+}
+
+const SLOT_WHAT = {
+  'app.log': 'application log',
+  'boot.log': 'boot log',
+  'phone.cfg': 'settings changed on the phone',
+  'web.cfg': 'settings changed in its web UI',
+  'license.cfg': 'licence',
+  'directory.xml': 'contact directory',
+  'calls.xml': 'call lists',
+};
+
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Files the phone uploaded (Polycom logs, overrides, directory, call lists), each a download. */
+function filesSection(d, files) {
+  if (!Array.isArray(files) || (files.length === 0 && d.vendor !== 'polycom')) return null;
+  const href = (f) => `/api/v1/devices/${encodeURIComponent(d.mac)}/files/${encodeURIComponent(f.slot)}`;
+  return section(
+    'Files the phone uploaded',
+    table(
+      [
+        { label: 'File', cell: (f) => h('a', { href: href(f), download: `${d.mac}-${f.slot}` }, f.slot, h('span', { class: 'sr-only' }, ' (download)')) },
+        { label: 'What', cell: (f) => SLOT_WHAT[f.slot] ?? (f.kind === 'log' ? 'log' : 'upload') },
+        { label: 'Size', cell: (f) => size(f.size) },
+        { label: 'Updated', cell: (f) => when(f.updatedAt) },
+      ],
+      files,
+      { empty: 'The phone has uploaded no files.', label: 'Uploaded files' },
+    ),
+    files.length ? h('p', { class: 'muted' }, 'Downloads are recorded in the audit log: directories and call lists are personal data.') : null,
+  );
 }
 
 function sipSection(d) {
