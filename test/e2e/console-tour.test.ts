@@ -174,4 +174,30 @@ describeConsole('admin console: a tour of every page', (f) => {
     const audit = (await api('get', '/audit?action=device.file.read')).body.entries as unknown[];
     expect(audit).to.have.length(1);
   });
+  it('session history: a MAC being typed narrows the list, and dates reach past the newest 500', async () => {
+    const day = 86_400_000;
+    const now = h.clock.now();
+    const insert = h.db.prepare(`INSERT INTO sessions (mac, extension, started_at, ends_at, ended_at, end_reason) VALUES (?, ?, ?, NULL, ?, 'logout')`);
+    h.db.transaction(() => {
+      // 600 recent sessions, and one long before them.
+      for (let i = 0; i < 600; i++) insert.run(i % 2 ? '001565aabbcc' : '0004f2aabbcc', '2001', now - 3_600_000 - i * 60_000, now - 3_000_000 - i * 60_000);
+      insert.run('0c383eaabbcc', '2002', now - 40 * day, now - 40 * day + 3_600_000);
+    })();
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/sessions?show=ended', 'Sessions');
+    await page.getByText(/^\d+ sessions$/).waitFor();
+    await page.getByLabel('Device (MAC)').fill('00:15:65');
+    await page.getByText('300 sessions', { exact: true }).waitFor();
+    expect(await page.getByRole('alert').count(), 'no error while the MAC is being typed').to.equal(0);
+    await page.getByLabel('Device (MAC)').fill('');
+    const old = await page.evaluate<string, number>((ms) => {
+      const d = new Date(ms);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    }, now - 40 * day);
+    await page.getByLabel('Started from').fill(old);
+    await page.getByLabel('Started until').fill(old);
+    await page.getByText('1 session', { exact: true }).waitFor();
+    expect(await text(page.getByRole('row').nth(1))).to.match(/^2002\s+0c:38:3e:aa:bb:cc/);
+  });
 });

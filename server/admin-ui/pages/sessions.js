@@ -13,6 +13,8 @@ const REASONS = {
   'device-deleted': 'device deleted',
 };
 
+const LIMIT = 1000;
+
 export async function render(ctx) {
   const q = ctx.query;
   const filters = h(
@@ -30,8 +32,17 @@ export async function render(ctx) {
 
   async function load() {
     const f = formValues(filters);
-    const query = { extension: f.extension, mac: f.mac.replace(/[^0-9a-fA-F]/g, '').toLowerCase() };
+    // A MAC still being typed narrows what is shown; only a whole one goes to the API (which refuses a part).
+    const mac = f.mac.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+    const from = f.from ? Date.parse(`${f.from}T00:00:00`) : -Infinity;
+    const to = f.to ? Date.parse(`${f.to}T00:00:00`) + 86_400_000 : Infinity;
+    // Filters go to the API, so the newest LIMIT sessions are the newest that match, not a cut of all.
+    const query = { extension: f.extension, limit: LIMIT };
+    if (mac.length === 12) query.mac = mac;
     if (f.show === 'active') query.active = 'true';
+    if (f.show === 'ended') query.active = 'false';
+    if (Number.isFinite(from)) query.from = new Date(from).toISOString();
+    if (Number.isFinite(to)) query.to = new Date(to).toISOString();
     try {
       let body = await optional('GET', '/sessions', { query });
       let note = null;
@@ -40,18 +51,17 @@ export async function render(ctx) {
         const { devices } = await api('GET', '/devices', { query: { state: 'guest' } });
         body = { sessions: devices.map((d) => ({ ...d.session, mac: d.mac, endedAt: null, endReason: null })) };
       }
-      const from = f.from ? Date.parse(`${f.from}T00:00:00`) : -Infinity;
-      const to = f.to ? Date.parse(`${f.to}T00:00:00`) + 86_400_000 : Infinity;
       shown = body.sessions.filter((s) => {
         const t = Date.parse(s.startedAt);
         if (t < from || t >= to) return false;
         if (f.show === 'ended' && !s.endedAt) return false;
         if (f.show === 'active' && s.endedAt) return false;
         if (query.extension && s.extension !== query.extension) return false;
-        return !query.mac || s.mac === query.mac;
+        return !mac || s.mac.includes(mac);
       });
       exportButton.disabled = shown.length === 0;
-      results.replaceChildren(note ?? '', h('p', { class: 'count' }, `${shown.length} session${shown.length === 1 ? '' : 's'}`), sessionTable(shown));
+      const cut = body.sessions.length >= LIMIT ? h('p', { class: 'muted' }, `Showing the newest ${LIMIT} sessions that match: narrow the dates to see older ones.`) : null;
+      results.replaceChildren(note ?? '', h('p', { class: 'count' }, `${shown.length} session${shown.length === 1 ? '' : 's'}`), cut ?? '', sessionTable(shown));
     } catch (err) {
       showError(results, err);
     }
