@@ -200,4 +200,17 @@ describeConsole('admin console: a tour of every page', (f) => {
     await page.getByText('1 session', { exact: true }).waitFor();
     expect(await text(page.getByRole('row').nth(1))).to.match(/^2002\s+0c:38:3e:aa:bb:cc/);
   });
+  it('removing a PIN asks first, and the page then says no PIN is set', async () => {
+    expect((await api('post', '/users', { extension: '2001', displayName: 'Gus', sipPassword: 'gus-sip-pw', pin: '2468' })).status).to.equal(201);
+    const asked: string[] = [];
+    page.on('dialog', (d) => void asked.push(d.message()));
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/users/2001', /Gus/);
+    const pin = page.getByRole('region', { name: 'PIN' });
+    await pin.getByRole('button', { name: 'Remove PIN' }).click();
+    await page.getByText('PIN removed').waitFor();
+    expect(asked).to.deep.equal(['Remove the PIN of 2001? They can no longer sign in at a hot desk until a new PIN is set.']);
+    expect(await text(pin)).to.contain('No PIN is set');
+    expect((await api('get', '/users/2001')).body).to.include({ hasPin: false });
+  });
 });

@@ -111,6 +111,7 @@ function pinForm(u, path, ctx) {
   });
   clear.addEventListener('click', () =>
     busy(clear, status, async () => {
+      if (!confirm(`Remove the PIN of ${u.extension}? They can no longer sign in at a hot desk until a new PIN is set.`)) return;
       await api('PATCH', path, { json: { pin: null } });
       await ctx.reload();
       toast('PIN removed');
