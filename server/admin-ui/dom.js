@@ -103,7 +103,9 @@ export function errorBox(err) {
       ),
     );
   } else if (d?.fields) {
-    box.append(h('ul', {}, d.fields.map((f) => h('li', {}, `${f.field}: ${f.message}`))));
+    // The message usually is the first field's problem already: list only what it does not say.
+    const more = d.fields.map((f) => `${f.field}: ${f.message}`).filter((line) => line !== err.message);
+    if (more.length) box.append(h('ul', {}, more.map((line) => h('li', {}, line))));
   } else if (d && typeof d === 'object' && 'reason' in d) {
     box.append(h('p', { class: 'error-line' }, d.line ? `Line ${d.line}: ${d.reason}` : d.reason));
   } else if (d !== undefined && d !== null) {

@@ -213,4 +213,21 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await text(pin)).to.contain('No PIN is set');
     expect((await api('get', '/users/2001')).body).to.include({ hasPin: false });
   });
+  it('a refused form says what is wrong once, not the same line twice', async () => {
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await go('#/users', 'Users');
+    const add = page.getByRole('region', { name: 'Add a user' });
+    await add.getByLabel('Extension').fill('2001');
+    await add.getByLabel('Display name').fill('Gus');
+    await add.getByLabel('SIP password').fill('gus-sip-pw');
+    await add.getByLabel('PIN').fill('12');
+    await add.getByRole('button', { name: 'Add user' }).click();
+    expect(await text(add.getByRole('alert'))).to.equal('pin: PIN must be at least 4 digits');
+    await go('#/locations', 'Locations');
+    const loc = page.getByRole('region', { name: 'Add a location' });
+    await loc.getByLabel('Name').fill('Annex');
+    await loc.getByLabel('Emergency numbers').fill('911, 9x1');
+    await loc.getByRole('button', { name: 'Add location' }).click();
+    expect(await text(loc.getByRole('alert'))).to.equal('emergencyNumbers.1: expected a dial string of digits, * # +');
+  });
 });
