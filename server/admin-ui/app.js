@@ -9,6 +9,7 @@ const PAGES = {
   locations: () => import('./pages/locations.js'),
   sessions: () => import('./pages/sessions.js'),
   templates: () => import('./pages/templates.js'),
+  audit: () => import('./pages/audit.js'),
 };
 
 const main = document.getElementById('main');

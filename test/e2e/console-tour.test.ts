@@ -230,4 +230,25 @@ describeConsole('admin console: a tour of every page', (f) => {
     await loc.getByRole('button', { name: 'Add location' }).click();
     expect(await text(loc.getByRole('alert'))).to.equal('emergencyNumbers.1: expected a dial string of digits, * # +');
   });
+  it('the audit log page shows who changed what, field by field, filters, and pages back', async () => {
+    expect((await api('post', '/devices', { mac: '001565aabbcc', vendor: 'yealink', label: 'Desk 1' })).status).to.equal(201);
+    expect((await api('patch', '/devices/001565aabbcc', { label: 'Desk 2' })).status).to.equal(200);
+    for (let i = 0; i < 105; i++) expect((await api('post', '/locations', { name: `Site ${i}` })).status).to.equal(201);
+
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByText('100+ entries', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Show older entries' }).click();
+    await page.getByText(/^1\d\d entries$/).waitFor();
+    expect(await page.getByRole('button', { name: 'Show older entries' }).count()).to.equal(0);
+
+    await page.getByLabel('Action').fill('device.update');
+    await page.getByText('1 entry', { exact: true }).waitFor();
+    const row = page.getByRole('region', { name: 'Audit log' }).getByRole('row').nth(1);
+    expect(await text(row)).to.match(/admin \(admin\)\s+device\.update\s+00:15:65:aa:bb:cc\s+label: Desk 1 → Desk 2$/);
+    expect(await text(row)).not.to.match(/[{}"]|\d{4}-\d\d-\d\dT/);
+    await row.getByRole('link', { name: '00:15:65:aa:bb:cc' }).click();
+    await page.getByRole('heading', { level: 1, name: /Desk 2/ }).waitFor();
+  });
 });
