@@ -10,6 +10,7 @@ const PAGES = {
   sessions: () => import('./pages/sessions.js'),
   templates: () => import('./pages/templates.js'),
   audit: () => import('./pages/audit.js'),
+  tokens: () => import('./pages/tokens.js'),
 };
 
 const main = document.getElementById('main');

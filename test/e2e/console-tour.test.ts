@@ -119,6 +119,9 @@ describeConsole('admin console: a tour of every page', (f) => {
     await go('#/locations', 'Locations');
     expect(await text(page.getByRole('row', { name: /HQ/ }))).to.match(/^HQ/);
     expect(await offered(), 'locations page').to.deep.equal([]);
+    await go('#/tokens', 'API tokens');
+    expect(await text(page.getByRole('row', { name: /viewer/ }))).to.match(/^viewer\s+readonly/);
+    expect(await offered(), 'tokens page').to.deep.equal([]);
     await go('#/templates/yealink/device', 'yealink / device');
     expect(await text(page.getByRole('list', { name: 'Template history' }))).to.match(/v2[\s\S]*v1/);
     // What a viewer may do there: read, validate, preview, diff, load an old version.
@@ -250,5 +253,38 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await text(row)).not.to.match(/[{}"]|\d{4}-\d\d-\d\dT/);
     await row.getByRole('link', { name: '00:15:65:aa:bb:cc' }).click();
     await page.getByRole('heading', { level: 1, name: /Desk 2/ }).waitFor();
+  });
+  it('the tokens page creates a token shown once, rotates and revokes it after asking', async () => {
+    const asked: string[] = [];
+    page.on('dialog', (d) => void asked.push(d.message()));
+    await signIn(page, served.base, ADMIN_TOKEN);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API tokens' }).waitFor();
+    const create = page.getByRole('region', { name: 'Create a token' });
+    await create.getByLabel('Name').fill('asterisk');
+    await create.getByLabel('Role').selectOption('pbx');
+    await create.getByRole('button', { name: 'Create token' }).click();
+    const first = await page.getByLabel('Token for asterisk').inputValue();
+    expect(first).to.match(/^dp_/);
+    const bearer = (t: string) => h.http.get('/api/v1/sessions').set('Authorization', `Bearer ${t}`);
+    expect((await bearer(first)).status).to.equal(200);
+    expect(await text(page.getByRole('row', { name: /asterisk/ }))).to.match(/^asterisk\s+pbx\s+\w/);
+
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'API tokens' }).waitFor();
+    expect(await page.getByLabel('Token for asterisk').count(), 'shown once only').to.equal(0);
+    await page.getByRole('button', { name: 'Rotate asterisk' }).click();
+    const second = await page.getByLabel('Token for asterisk').inputValue();
+    expect(second).to.match(/^dp_/).and.not.equal(first);
+    expect((await bearer(first)).status).to.equal(401);
+    expect((await bearer(second)).status).to.equal(200);
+
+    await page.getByRole('button', { name: 'Revoke asterisk' }).click();
+    await page.getByText('Token asterisk revoked').waitFor();
+    expect(await page.getByRole('row', { name: /asterisk/ }).count()).to.equal(0);
+    expect((await bearer(second)).status).to.equal(401);
+    expect(asked).to.have.length(2);
+    expect(asked[0]).to.match(/^Rotate token asterisk\?/);
+    expect(asked[1]).to.match(/^Revoke token asterisk\?/);
   });
 });
