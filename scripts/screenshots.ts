@@ -99,6 +99,8 @@ const pages: Array<[string, string, (p: Page) => Promise<void>]> = [
   ['locations', '#/locations', (p) => p.getByRole('heading', { name: 'Locations' }).waitFor()],
   ['sessions', '#/sessions?show=all', (p) => p.getByText(/\d+ sessions?$/).waitFor()],
   ['templates', '#/templates', (p) => p.getByRole('heading', { name: 'Templates' }).waitFor()],
+  ['audit', '#/audit', (p) => p.getByText(/\d+\+? entr(y|ies)$/).waitFor()],
+  ['tokens', '#/tokens', (p) => p.getByRole('heading', { name: 'API tokens' }).waitFor()],
   ['template-editor', '#/templates/yealink/device', async (p) => {
     const editor = p.getByLabel('Template source');
     await editor.fill(`${await editor.inputValue()}\n{{#if line}}\n`);
