@@ -87,6 +87,17 @@ describeConsole('admin console: a tour of every page', (f) => {
     expect(await text(page.getByRole('row', { name: /Annex/ }))).to.match(/Annex\s+911\s+1\s/);
     expect(await text(page.getByRole('note'))).to.contain('1099 hot-desk devices have no location');
   });
+
+  it('a fleet with a thousand warnings lists the first 50 of them, not a page-long list', async () => {
+    await importFleet(h, 1100);
+    await signIn(page, served.base, ADMIN_TOKEN);
+    const warnings = page.getByRole('region', { name: 'Warnings (1100)' });
+    expect(await warnings.getByRole('listitem').count()).to.equal(50);
+    expect(await text(warnings)).to.contain('…and 1050 more.');
+    await go('#/locations', 'Locations');
+    expect(await page.getByRole('note').getByRole('listitem').count()).to.equal(50);
+    expect(await text(page.getByRole('note'))).to.contain('…and 1050 more.');
+  });
   it('a readonly viewer sees every page but is offered no change the API would refuse', async () => {
     expect((await api('post', '/locations', { name: 'HQ' })).status).to.equal(201);
     expect((await api('post', '/users', { extension: '2001', displayName: 'Gus', sipPassword: 'gus-sip-pw', pin: '2468' })).status).to.equal(201);

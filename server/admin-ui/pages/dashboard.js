@@ -78,7 +78,8 @@ export async function render() {
         ? null
         : section(
             `Warnings (${warned.length})`,
-            h('ul', { class: 'warnings' }, warned.map((d) => h('li', {}, deviceLink(d.mac, d.label ?? undefined), ': ', d.warnings.join('; ')))),
+            h('ul', { class: 'warnings' }, warned.slice(0, 50).map((d) => h('li', {}, deviceLink(d.mac, d.label ?? undefined), ': ', d.warnings.join('; ')))),
+            warned.length > 50 ? h('p', { class: 'muted' }, `…and ${warned.length - 50} more.`) : null,
           ),
     ),
   ];

@@ -29,7 +29,8 @@ export async function render(ctx) {
           'div',
           { class: 'warning', role: 'note' },
           h('p', {}, h('strong', {}, `${warned.length} hot-desk device${warned.length === 1 ? ' has' : 's have'} no location`), ' — emergency calls from them carry no address.'),
-          h('ul', {}, warned.map((d) => h('li', {}, deviceLink(d.mac, d.label ? `${d.label} (${d.mac})` : undefined)))),
+          h('ul', {}, warned.slice(0, 50).map((d) => h('li', {}, deviceLink(d.mac, d.label ? `${d.label} (${d.mac})` : undefined)))),
+          warned.length > 50 ? h('p', {}, `…and ${warned.length - 50} more.`) : null,
         )
       : null,
     table(
