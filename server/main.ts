@@ -103,7 +103,10 @@ function fanOut<S extends (typeof servers)[number]>(s: S, create: () => S, what:
       servers.push(...extra);
       if (extra.length) log.debug({ listener: what, acceptors: extra.length + 1 }, 'accepting on extra handles');
     },
-    (err: Error) => log.warn({ listener: what, err: err.message }, 'could not add accept handles; accepting on one'),
+    (err: Error) => {
+      // Shutting down already: the listening socket closed under the handles being passed.
+      if (!stopping) log.warn({ listener: what, err: err.message }, 'could not add accept handles; accepting on one');
+    },
   );
 }
 

@@ -51,27 +51,39 @@ export function addAcceptors<S extends Listenable>(server: S, o: AcceptorOptions
 
   return new Promise((resolve, reject) => {
     const extra: S[] = [];
+    let settled = false;
     const child = spawn(process.execPath, ['-e', ECHO, String(wanted)], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { PATH: process.env.PATH ?? '' },
     });
     const fail = (err: Error) => {
+      // Once only: closing the original (a SIGTERM just after listening) fails every send still
+      // queued, each with its own 'error' on the child.
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       child.kill();
       for (const s of extra) s.close();
       reject(err);
     };
     const timer = setTimeout(() => fail(new Error('acceptor handles not returned in time')), o.timeoutMs ?? 10_000);
-    child.once('error', fail);
+    // Kept for the child's lifetime: an 'error' with no listener would throw (and end the process).
+    child.on('error', fail);
     child.once('exit', (code) => {
       if (extra.length < wanted) fail(new Error(`acceptor helper exited (${code}) after ${extra.length} of ${wanted} handles`));
     });
     child.on('message', (_m, returned) => {
+      if (settled) {
+        // Too late (failed or the original was closed meanwhile): never accept on it.
+        (returned as { close?: () => void } | undefined)?.close?.();
+        return;
+      }
       if (!returned) return fail(new Error('acceptor helper returned no handle'));
       const s = o.create();
       s.listen(returned as object, o.backlog);
       extra.push(s);
       if (extra.length === wanted) {
+        settled = true;
         clearTimeout(timer);
         resolve(extra);
       }

@@ -101,4 +101,30 @@ describe('extra accept handles on the listening socket', function () {
     await addAcceptors(server, { count: 4, backlog: 128, create: () => createServer() }).catch((e: unknown) => (err = e));
     expect(String(err)).to.match(/not listening/);
   });
+
+  it('the server closed while handles are being passed (SIGTERM just after listening): settles, never throws', async () => {
+    // Shutdown closes the listening handle while the helper still has handles queued to send
+    // back; each queued send then fails with EINVAL on the helper's ChildProcess.
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    const mochaHandlers = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const server = createServer();
+        await listen(server);
+        const pending = addAcceptors(server, { count: 64, backlog: 512, create: () => createServer() });
+        server.close();
+        const extra = await pending.catch(() => []);
+        for (const s of extra) s.close();
+        // Queued sends fail on later turns: give them time to surface.
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      for (const h of mochaHandlers) process.on('uncaughtException', h);
+    }
+    expect(uncaught.map(String)).to.deep.equal([]);
+  });
 });
