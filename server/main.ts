@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { databaseModeWarning, openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
+import { Drain } from './http/drain.js';
 import { HTTP_TIMEOUTS } from './http/timeouts.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
 import { PhoneWorkers } from './cluster/workers.js';
@@ -90,7 +91,11 @@ startSip();
 const app = createApp(ctx);
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
 ctx.prerender.start();
-const newHttpServer = () => createServer(HTTP_TIMEOUTS, app.listener);
+// On shutdown every answer not yet begun says Connection: close, so keep-alive clients send
+// nothing more on a connection about to be closed (server/http/drain.ts).
+const drain = new Drain();
+const listener = drain.wrap(app.listener);
+const newHttpServer = () => createServer(HTTP_TIMEOUTS, listener);
 const server = newHttpServer();
 /** Every server object accepting connections (the extra acceptors too), for shutdown. */
 const servers: Array<ReturnType<typeof newHttpServer> | HttpsServer> = [server];
@@ -153,7 +158,7 @@ const tlsConfig = config.http.tls;
 if (tlsConfig) {
   let tlsServer: HttpsServer;
   try {
-    tlsServer = createTlsServer(tlsConfig, app.listener);
+    tlsServer = createTlsServer(tlsConfig, listener);
     servers.push(tlsServer);
   } catch (err) {
     process.stderr.write(`deskprov: ${(err as Error).message}\n`);
@@ -166,7 +171,7 @@ if (tlsConfig) {
   const tlsHost = tlsConfig.host ?? config.http.host;
   tlsServer.listen({ host: tlsHost, port: tlsConfig.port, backlog: config.http.backlog }, () => {
     log.info({ https: `${tlsHost}:${tlsConfig.port}`, mutualTls: tlsConfig.clientCa.length > 0, requireClientCert: tlsConfig.requireClientCert }, 'deskprov listening (TLS)');
-    fanOut(tlsServer, () => createTlsServer(tlsConfig, app.listener), 'https');
+    fanOut(tlsServer, () => createTlsServer(tlsConfig, listener), 'https');
   });
 }
 
@@ -187,15 +192,10 @@ function shutdown(signal: string): void {
   // Workers stop accepting and finish what they hold (their fetch records arrive before they
   // exit); the internal listener stays open until then for the requests they pass on.
   const workersStopped = (workers?.stop(9000) ?? Promise.resolve()).then(() => internal?.close());
-  // Stop listening; requests in flight (a phone's upload, an admin import) run to the end.
-  const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  // A keep-alive connection busy at close() turns idle once its answer is out: close it then.
-  const closeIdle = () => servers.forEach((s) => s.closeIdleConnections());
-  const sweep = setInterval(closeIdle, 100);
-  sweep.unref();
-  closeIdle();
+  // Stop listening; requests in flight (a phone's upload, an admin import) run to the end, and
+  // every answer from now on closes its keep-alive connection (server/http/drain.ts).
+  const listenersClosed = drain.close(servers);
   void Promise.all([listenersClosed, workersStopped, sipStopped.catch(() => undefined)]).finally(() => {
-    clearInterval(sweep);
     ctx.prerender.stop(); // writes the renders still buffered
     void ctx.recorder
       .close() // the fetch records still buffered, then the writer thread

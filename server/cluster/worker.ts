@@ -15,6 +15,7 @@ import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
+import { Drain } from '../http/drain.js';
 import { createPhoneHandler } from '../http/phone-handler.js';
 import { HTTP_TIMEOUTS } from '../http/timeouts.js';
 import { createLogger } from '../log.js';
@@ -95,24 +96,23 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
 
   // Checked before every request: nothing stale is served after another process's commit.
   const replica = new ReplicaCache(db, ctx.stores.deviceChanges, ctx.stores.devices, ctx.catalog);
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
+  // Answers close their connections once stopping (server/http/drain.ts).
+  const drain = new Drain();
+  const listener = drain.wrap((req: IncomingMessage, res: ServerResponse) => {
     replica.check();
     if (!phone(req, res)) proxy(req, res);
-  };
+  });
 
   const servers: Array<ReturnType<typeof createServer>> = [];
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    const closeIdle = () => servers.forEach((s) => s.closeIdleConnections());
-    const idle = setInterval(closeIdle, 100);
-    closeIdle();
+    // Stop accepting; answers from now on close their connections (server/http/drain.ts).
+    const closing = drain.close(servers);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void Promise.all(closing).then(() => {
-      clearInterval(idle);
+    void closing.then(() => {
       db.close();
       // Exit once the last fetch records are written to the channel.
       fetches.flush();
