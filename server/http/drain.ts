@@ -36,11 +36,13 @@ export class Drain {
     }
     return (req: IncomingMessage, res: ServerResponse) => {
       if (this.draining_) res.setHeader('Connection', 'close');
-      else {
+      listener(req, res);
+      // Phone files are answered before the listener returns: nothing to mark later, and the
+      // hot path pays one property read. Answers still to come (uploads, the admin API) are kept.
+      if (!res.writableEnded && !this.draining_) {
         open.add(res);
         res.on('close', onClose);
       }
-      listener(req, res);
     };
   }
 
