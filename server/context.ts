@@ -138,7 +138,7 @@ export function createContext(o: ContextOptions): Context {
     allowBasic: config.security.downloadAuth.allowBasic,
     newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
   });
-  const logoutKeys = new LogoutKeys((name, make) => stores.downloadAuth.secret(name, make));
+  const logoutKeys = new LogoutKeys((name, make) => stores.downloadAuth.secret(name, make)).prepare();
   const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d), (s) => logoutKeys.of(s));
   const storedRenders = new StoredRenders(stores.renderedFiles, 250, 256, (err) => log.error({ err }, 'could not store rendered files'));
   const renderer = new Renderer(catalog, views, config.provisioning.renderCacheMb * 1024 * 1024, {

@@ -21,6 +21,16 @@ export class LogoutKeys {
   /** `secret(name, make)`: the named secret, made and kept on first use (DownloadAuthStore.secret). */
   constructor(private readonly secret: (name: string, make: () => string) => string) {}
 
+  /**
+   * Reads (or makes and keeps) the secret now. Made lazily inside a render's transaction that
+   * then rolled back, it would live on in memory but not in the database, and every Logout key
+   * would change at the next start.
+   */
+  prepare(): this {
+    this.key();
+    return this;
+  }
+
   of(session: KeyedSession): string {
     return createHmac('sha256', this.key()).update(`logout\0${session.id}\0${session.mac}\0${session.startedAt}`).digest('base64url').slice(0, KEY_LENGTH);
   }

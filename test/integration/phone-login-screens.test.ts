@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { parseStringPromise } from 'xml2js';
+import { createContext } from '../../server/context.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { device, login, MAC, MINUTE, ok, outboxMacs, PIN, seedOffice, sessions, yealinkConfig, yealinkLine } from '../helpers/hotdesk.js';
 
@@ -163,6 +164,27 @@ describe('hot desking from the phone: login and logout screens', () => {
     const r = await yealinkGet(`${pathOf(keyed)}&confirm=yes`);
     expect(r.text).to.contain('YealinkIPPhoneInputScreen');
     expect(await device(h, MAC.A)).to.include({ state: 'guest', guestExtension: '300' });
+  });
+
+  it('a guest\'s Logout key still works after a restart, even if the first render that needed one was rolled back', () => {
+    const session = { id: 42, mac: MAC.B, startedAt: 1_700_000_000_000 };
+    const fresh = createHarness();
+    try {
+      let key = '';
+      try {
+        fresh.db.transaction(() => {
+          key = fresh.ctx.logoutKeys.of(session);
+          throw new Error('roll back');
+        })();
+      } catch {
+        // the save that needed the render failed
+      }
+      // The next start reads the secret from the database.
+      const restarted = createContext({ config: fresh.config, db: fresh.db, clock: fresh.clock, log: fresh.ctx.log, templateDir: null });
+      expect(restarted.logoutKeys.of(session)).to.equal(key);
+    } finally {
+      fresh.destroy();
+    }
   });
 
   it('wrong PINs on the phone screens count against the address: spraying every extension gets it blocked', async () => {
