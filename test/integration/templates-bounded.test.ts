@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../helpers/ports.js';
+import { freePort, waitHealthy } from '../helpers/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'bounded-test-admin-token-0123456789';
@@ -32,18 +32,6 @@ const REVIEW_TEMPLATE = `#!version:1.0.0.1\n# ${nestedLoops(11)}\n`;
 /** Nested only 4 deep (allowed), but 13 times over: 13 × 780 iterations per render. */
 const MANY_LOOPS = `#!version:1.0.0.1\n${Array.from({ length: 13 }, () => `# ${nestedLoops(4)}\n`).join('')}`;
 
-async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`deskprov exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('deskprov did not come up');
-}
 
 describe('templates: bounded rendering (real process, production heap limits)', function () {
   this.timeout(90_000);
