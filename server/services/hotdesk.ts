@@ -88,9 +88,11 @@ export class HotdeskService {
 
   /** The login once the PIN is right; one transaction (the caller's). */
   loginVerified(mac: Mac, user: User, actor: Actor): DeviceRecord {
+    const now = this.d.clock.now();
+    if (!this.s.devices.get(mac)) throw notFound(`device ${mac}`);
+    this.endDue(mac, user.extension, now);
     const loaded = this.load(mac);
     if (!loaded) throw notFound(`device ${mac}`);
-    const now = this.d.clock.now();
     const event: DeviceEvent = { type: 'login', extension: user.extension, now, timeoutMs: this.timeoutOf(loaded.device) };
     const result = transition(loaded.snapshot, event);
     if (!result.ok) throw rejection(result.reason);
@@ -134,6 +136,24 @@ export class HotdeskService {
       this.commit(loaded, transition(loaded.snapshot, { type: 'logout', reason }), actor, this.d.clock.now());
       return this.device(mac);
     });
+  }
+
+  /**
+   * Ends, as the sweep would ('timeout' / 'daily'), the sessions a login looks at (the one on
+   * the target device and the user's own) that are already past their end but that the sweep
+   * has not reached yet: a login must neither be a no-op on an expired session (the next sweep
+   * would log the user out at once) nor be refused or counted against `multipleLogin` because
+   * of one. Part of the login's transaction, so a refused login rolls these back too.
+   */
+  private endDue(mac: Mac, extension: string, now: number): void {
+    const cut = this.sweeper.lastDailyLogout(now);
+    const macs = new Set<Mac>([mac, ...this.s.sessions.activeFor(extension).map((x) => x.mac)]);
+    for (const m of macs) {
+      const active = this.s.sessions.activeOn(m);
+      if (!active) continue;
+      const daily = cut !== null && active.startedAt < cut && (active.endsAt === null || active.endsAt > cut);
+      this.applyTo(m, daily ? { type: 'daily-logout' } : { type: 'expire', now }, SYSTEM, now);
+    }
   }
 
   // ---- sweep ----------------------------------------------------------------------------

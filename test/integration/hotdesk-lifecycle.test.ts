@@ -102,6 +102,65 @@ describe('hot desking: how sessions end', () => {
     });
   });
 
+  describe('a login meets a session past its end that the sweep has not reached yet', () => {
+    const clear = () => h.db.prepare('DELETE FROM outbox').run();
+
+    it('logging in again where your session just timed out starts a new one (the old ends as timeout)', async () => {
+      h = createHarness({ config: { hotdesk: { sessionTimeout: '1h' } } });
+      await seedOffice(h);
+      ok(await login(h, MAC.B, '200', PIN['200']));
+      h.clock.advance(HOUR + MINUTE); // the sweep has not run yet
+      clear();
+      const r = await login(h, MAC.B, '200', PIN['200']);
+      ok(r);
+      expect(Date.parse((r.body as { session: { endsAt: string } }).session.endsAt)).to.equal(h.clock.now() + HOUR);
+      expect(outboxMacs(h)).to.deep.equal([MAC.B]); // the phone is told its new session end
+      expect(await sweep(h)).to.equal(0); // the next sweep does not log the user straight out
+      expect(await device(h, MAC.B)).to.include({ state: 'guest', guestExtension: '200' });
+      expect((await sessions(h, { mac: MAC.B })).map((s) => [s.active, s.endReason])).to.deep.equal([[true, null], [false, 'timeout']]);
+    });
+
+    it('multipleLogin "deny": a timed-out session elsewhere does not refuse the login', async () => {
+      h = createHarness({ config: { hotdesk: { multipleLogin: 'deny', sessionTimeout: '1h' } } });
+      await seedOffice(h);
+      ok(await login(h, MAC.B, '200', PIN['200']));
+      h.clock.advance(HOUR);
+      clear();
+      ok(await login(h, MAC.D, '200', PIN['200']));
+      expect((await device(h, MAC.B)).state).to.equal('unassigned');
+      expect(outboxMacs(h)).to.deep.equal([MAC.B, MAC.D]);
+      expect((await sessions(h, { extension: '200' })).map((s) => [s.mac, s.endReason])).to.deep.equal([[MAC.D, null], [MAC.B, 'timeout']]);
+    });
+
+    it('multipleLogin "allow": a session past the daily logout does not count against maxDevicesPerUser', async () => {
+      h = createHarness({ config: {
+        hotdesk: { multipleLogin: 'allow', maxDevicesPerUser: 1, dailyLogoutAt: '18:00', sessionTimeout: '0' },
+        provisioning: { baseUrl: 'http://prov.test:8080/', timeZone: 'Europe/Paris' },
+      } });
+      await seedOffice(h);
+      ok(await login(h, MAC.B, '200', PIN['200']));
+      h.clock.set(Date.UTC(2026, 0, 15, 17, 0, 1)); // just past 18:00 Paris, before the sweep
+      ok(await login(h, MAC.D, '200', PIN['200']));
+      expect((await sessions(h, { extension: '200' })).map((s) => [s.mac, s.endReason])).to.deep.equal([[MAC.D, null], [MAC.B, 'daily']]);
+      expect(await sweep(h)).to.equal(0);
+    });
+
+    it('a refused login leaves the expired session to the sweep: nothing changes, nothing is queued', async () => {
+      h = createHarness({ config: { hotdesk: { sessionTimeout: '1h' } } });
+      await seedOffice(h);
+      ok(await login(h, MAC.B, '300', PIN['300']));
+      h.clock.advance(2 * HOUR);
+      clear();
+      const version = configVersion(h, MAC.B);
+      const r = await login(h, MAC.B, '400', PIN['400']); // 400 may not hot desk
+      expect(r.status).to.equal(403);
+      expect(outboxMacs(h)).to.deep.equal([]);
+      expect(configVersion(h, MAC.B)).to.equal(version);
+      expect(await sessions(h, { active: 'true' })).to.have.length(1);
+      expect(await sweep(h)).to.equal(1);
+    });
+  });
+
   describe('restarts', () => {
     it('start-up catch-up: sessions that expired while deskprov was down end on the jobs\' first sweep', async () => {
       const clock = new ManualClock();
