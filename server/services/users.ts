@@ -1,6 +1,7 @@
 /** Admin use cases for users (extensions): create, edit, delete. */
 import type { Stores } from '../../db/stores/index.js';
 import type { User, UserWrite } from '../../db/stores/users.js';
+import type { Mac } from '../domain/mac.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { Actor, AuditSink } from './audit.js';
 import type { ChangeTracker } from './change-tracker.js';
@@ -91,7 +92,7 @@ export class UserService {
       this.s.users.update(next, this.clock.now(), pinHash !== undefined);
       const lineChanged =
         next.displayName !== before.displayName || next.sipUsername !== before.sipUsername || next.sipPassword !== before.sipPassword;
-      if (lineChanged) this.changes.changed(this.s.devices.macsForUser(extension), `user ${extension} edited`);
+      if (lineChanged) this.changes.changed(this.phonesCarrying(extension), `user ${extension} edited`);
       const after = this.get(extension);
       this.audit.record({ actor, action: 'user.update', target: `user:${extension}`, before: publicUser(before), after: publicUser(after) });
       return after;
@@ -111,6 +112,15 @@ export class UserService {
       this.s.users.delete(extension);
       this.audit.record({ actor, action: 'user.delete', target: `user:${extension}`, before: publicUser(before) });
     });
+  }
+
+  /**
+   * The phones whose config carries the user's line now: where they sit as a guest, and the
+   * phones they own that no guest occupies (a guest's phone carries only the guest's line, so
+   * editing its owner changes nothing there and must not reboot it).
+   */
+  private phonesCarrying(extension: string): Mac[] {
+    return this.s.devices.macsForUser(extension).filter((mac) => (this.s.sessions.activeOn(mac)?.extension ?? extension) === extension);
   }
 
   private async pinHashOf(pin: string | null | undefined): Promise<string | null> {

@@ -260,6 +260,20 @@ describe('hot desking: how sessions end', () => {
       expect(yealinkLine(await yealinkConfig(h, MAC.A))).to.equal('300');
     });
 
+    it('editing a user\'s line resyncs the phones that carry it: where they sit, and their own phones no guest occupies', async () => {
+      ok(await h.http.patch(`/api/v1/devices/${MAC.C}`).set('Authorization', h.auth).send({ hotdeskEnabled: true }));
+      ok(await login(h, MAC.A, '300', PIN['300'])); // 300 owns C and sits at A, 100's phone
+      h.db.prepare('DELETE FROM outbox').run();
+      const versionA = configVersion(h, MAC.A);
+      ok(await h.http.patch('/api/v1/users/100').set('Authorization', h.auth).send({ sipPassword: 'a-new-secret-100' }));
+      expect(outboxMacs(h), 'A carries the guest\'s line, not its owner\'s').to.deep.equal([]);
+      expect(configVersion(h, MAC.A)).to.equal(versionA);
+      ok(await h.http.patch('/api/v1/users/300').set('Authorization', h.auth).send({ displayName: 'Hana H.' }));
+      expect(outboxMacs(h)).to.deep.equal([MAC.A, MAC.C]);
+      ok(await h.http.post(`/api/v1/devices/${MAC.A}/logout`).set('Authorization', h.auth));
+      expect(await yealinkConfig(h, MAC.A)).to.include('a-new-secret-100'); // the owner's edit is there once the guest leaves
+    });
+
     it('flags a hot-desk device without a location (E911 stays with the desk)', async () => {
       ok(await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac: '001565aabb09', vendor: 'yealink', hotdeskEnabled: true }), 201);
       expect((await h.http.get('/api/v1/devices/001565aabb09').set('Authorization', h.auth)).body)
