@@ -14,7 +14,7 @@ const duration = (allowZero = true) =>
   z.string().refine((s) => {
     const ms = parseDuration(s);
     return ms !== null && (allowZero || ms > 0);
-  }, { message: allowZero ? 'expected a duration like "90s", "15m", "12h" or "0"' : 'expected a positive duration like "90s", "15m", "12h"' });
+  }, { message: allowZero ? 'expected a duration like "90s", "15m", "12h" or "0", at most "36500d"' : 'expected a positive duration like "90s", "15m", "12h", at most "36500d"' });
 
 const port = z.number().int().min(0).max(65535);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected local time "HH:MM"');

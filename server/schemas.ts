@@ -58,7 +58,7 @@ const sipContactSchema = z
   .string()
   .max(200)
   .refine((s) => parseSipUri(s) !== null, { message: 'expected a SIP URI like sip:10.0.0.5:5060 or sip:10.0.0.5;transport=tcp' });
-const durationSchema = z.string().refine((s) => parseDuration(s) !== null, { message: 'expected a duration like "90s", "15m", "12h" or "0"' });
+const durationSchema = z.string().refine((s) => parseDuration(s) !== null, { message: 'expected a duration like "90s", "15m", "12h" or "0", at most "36500d"' });
 const dialString = z.string().regex(/^[0-9*#+]{1,15}$/, 'expected a dial string of digits, * # +');
 
 export const userCreateSchema = z.strictObject({

@@ -55,6 +55,19 @@ describe('hot desking: how sessions end', () => {
       expect((await device(h, MAC.B)).state).to.equal('unassigned');
     });
 
+    it('refuses a device session timeout too long to end (400 naming the field); the longest one accepted works', async () => {
+      for (const sessionTimeout of ['99999999d', '999999999d', '999999999h']) {
+        const r = await h.http.patch(`/api/v1/devices/${MAC.B}`).set('Authorization', h.auth).send({ sessionTimeout });
+        expect(r.status, sessionTimeout).to.equal(400);
+        expect(JSON.stringify(r.body)).to.include('sessionTimeout');
+      }
+      expect((await device(h, MAC.B) as { sessionTimeout?: string | null }).sessionTimeout).to.equal(null);
+      ok(await h.http.patch(`/api/v1/devices/${MAC.B}`).set('Authorization', h.auth).send({ sessionTimeout: '36500d' }));
+      const r = await login(h, MAC.B, '200', PIN['200']);
+      ok(r);
+      expect(Date.parse((r.body as { session: { endsAt: string } }).session.endsAt)).to.equal(h.clock.now() + 36_500 * 24 * HOUR);
+    });
+
     it('two overlapping sweeps end each of 2,500 expired sessions exactly once, in batches', async () => {
       const N = 2500;
       const t0 = h.clock.now();

@@ -38,6 +38,9 @@ describe('config', () => {
     [{ http: { port: 70000 } }, 'http.port'],
     [{ hotdesk: { sessionTimeout: '12 hours' } }, 'hotdesk.sessionTimeout'],
     [{ hotdesk: { pinLockout: '0' } }, 'hotdesk.pinLockout'],
+    // Past what a Date can hold once added to the clock: every login (or lock) would fail.
+    [{ hotdesk: { sessionTimeout: '99999999d' } }, 'hotdesk.sessionTimeout'],
+    [{ hotdesk: { pinLockout: '999999999h' } }, 'hotdesk.pinLockout'],
     [{ hotdesk: { dailyLogoutAt: '25:00' } }, 'hotdesk.dailyLogoutAt'],
     [{ hotdesk: { multipleLogin: 'sometimes' } }, 'hotdesk.multipleLogin'],
     [{ pbx: { transport: 'sctp' } }, 'pbx.transport'],
