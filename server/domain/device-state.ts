@@ -18,6 +18,9 @@
  * - `set-hotdesk {enabled:false}` ends a guest's session with `admin`.
  * - `device-deleted` ends the session but neither re-renders nor notifies: no device remains.
  * - Owner changes while a guest sits only audit: the guest's line is what the phone carries.
+ *   Except when the new owner is the guest: the phone is theirs now, so the session ends
+ *   ('admin') and the device is in `owner` state (a session at your own phone would count
+ *   against `multipleLogin`, and its timeout would "return" the phone to the same user).
  */
 import type { DeviceState } from './types.js';
 
@@ -152,6 +155,12 @@ const reassign: Handler<'reassign'> = (s, e) => {
   if (s.owner === null) return reject('no-owner');
   return s.owner === e.owner ? noop(s) : change(s, { ...s, owner: e.owner }, 'device.reassign');
 };
+/** In `guest` state: an owner change to the guest's own extension ends the session; else as `inner`. */
+const ownerUnderGuest = <K extends 'assign' | 'reassign'>(inner: Handler<K>): Handler<K> => (s, e) => {
+  if (!s.guest || e.owner !== s.guest.extension || s.owner === e.owner) return inner(s, e);
+  if (e.type === 'assign' && s.owner !== null) return reject('has-owner');
+  return change(s, { ...s, owner: e.owner, guest: null }, `device.${e.type}`, [{ type: 'end-session', extension: s.guest.extension, reason: 'admin' }]);
+};
 const validTimeout = (ms: number): boolean => Number.isSafeInteger(ms) && ms >= 0;
 
 const loginFree: Handler<'login'> = (s, e) => {
@@ -222,9 +231,9 @@ const TABLE: { readonly [S in DeviceState]: Row } = {
     'set-hotdesk': setHotdesk,
   },
   guest: {
-    assign, // the owner under a guest changes; the guest's line still renders
+    assign: ownerUnderGuest(assign), // the owner under a guest changes; the guest's line still renders
     unassign,
-    reassign,
+    reassign: ownerUnderGuest(reassign),
     login: loginOccupied,
     logout: (s, e) => endGuest(s, e.reason, 'hotdesk.logout'),
     expire,

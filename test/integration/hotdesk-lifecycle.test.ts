@@ -273,6 +273,22 @@ describe('hot desking: how sessions end', () => {
       expect(yealinkLine(await yealinkConfig(h, MAC.A))).to.equal('300');
     });
 
+    it('making the guest the phone\'s owner ends their session (admin): the phone is simply theirs now', async () => {
+      ok(await login(h, MAC.B, '200', PIN['200']));
+      ok(await login(h, MAC.A, '300', PIN['300']));
+      h.db.prepare('DELETE FROM outbox').run();
+      for (const [mac, owner] of [[MAC.B, '200'], [MAC.A, '300']] as const) { // unowned → assign; owned → reassign
+        const r = await h.http.patch(`/api/v1/devices/${mac}`).set('Authorization', h.auth).send({ ownerExtension: owner });
+        ok(r);
+        expect(r.body).to.include({ state: 'owner', ownerExtension: owner, guestExtension: null });
+        expect(yealinkLine(await yealinkConfig(h, mac))).to.equal(owner);
+      }
+      expect(outboxMacs(h)).to.deep.equal([MAC.A, MAC.B]);
+      expect((await sessions(h)).map((s) => [s.extension, s.endReason])).to.deep.equal([['300', 'admin'], ['200', 'admin']]);
+      h.clock.advance(13 * HOUR);
+      expect(await sweep(h)).to.equal(0);
+    });
+
     it('editing a user\'s line resyncs the phones that carry it: where they sit, and their own phones no guest occupies', async () => {
       ok(await h.http.patch(`/api/v1/devices/${MAC.C}`).set('Authorization', h.auth).send({ hotdeskEnabled: true }));
       ok(await login(h, MAC.A, '300', PIN['300'])); // 300 owns C and sits at A, 100's phone

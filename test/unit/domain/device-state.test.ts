@@ -86,9 +86,14 @@ const CASES: Record<DeviceState, Record<EventType, Case[]>> = {
     assign: [
       { name: 'another owner is refused', event: { type: 'assign', owner: '101' }, expect: { reject: 'has-owner' } },
       { name: 'owner under a guest: audit only', from: G_NO_OWNER, event: { type: 'assign', owner: '100' }, expect: { next: G, effects: [audit('device.assign')] } },
+      { name: 'the guest becomes the owner: the session ends', from: G_NO_OWNER, event: { type: 'assign', owner: '200' }, expect: { next: { ...O, owner: '200' }, effects: [end('200', 'admin'), ...RN, audit('device.assign')] } },
+      { name: 'the guest as owner of an owned device is refused', event: { type: 'assign', owner: '200' }, expect: { reject: 'has-owner' } },
     ],
     unassign: [{ name: 'audit only', event: { type: 'unassign' }, expect: { next: G_NO_OWNER, effects: [audit('device.unassign')] } }],
-    reassign: [{ name: 'audit only', event: { type: 'reassign', owner: '101' }, expect: { next: { ...G, owner: '101' }, effects: [audit('device.reassign')] } }],
+    reassign: [
+      { name: 'audit only', event: { type: 'reassign', owner: '101' }, expect: { next: { ...G, owner: '101' }, effects: [audit('device.reassign')] } },
+      { name: 'the guest becomes the owner: the session ends', event: { type: 'reassign', owner: '200' }, expect: { next: { ...O, owner: '200' }, effects: [end('200', 'admin'), ...RN, audit('device.reassign')] } },
+    ],
     login: [
       { name: 'a new user replaces the guest', event: login('300'), expect: { next: { ...G, guest: { extension: '300', startedAt: T0 + 1000, endsAt: T0 + 1000 + H } }, effects: [end('200', 'displaced'), start('300', T0 + 1000 + H), ...RN, audit('hotdesk.replace')] } },
       { name: 'the same guest is idempotent', event: login('200'), expect: same(G) },
@@ -219,6 +224,9 @@ describe('device-state properties', () => {
           }
           if (e.type === 'logout' || e.type === 'daily-logout') expect(next.guest).to.equal(null);
           if (e.type === 'device-deleted') break; // nothing left to transition
+          // (e) no transition makes a device's guest its owner (a session at your own phone)
+          const guestIsOwner = (x: DeviceSnapshot) => x.guest !== null && x.guest.extension === x.owner;
+          if (guestIsOwner(next)) expect(guestIsOwner(s) && next.owner === s.owner && next.guest?.extension === s.guest?.extension).to.equal(true);
           // (d) a visible change always re-renders and notifies
           if (stateOf(next) !== stateOf(s) || lineOf(next) !== lineOf(s)) expect(has('rerender') && has('notify')).to.equal(true);
           // any change at all is audited; no effects means nothing changed
