@@ -171,6 +171,7 @@ export function createContext(o: ContextOptions): Context {
   const hotdesk = new HotdeskService({ stores, changes, clock, audit, config, pins });
   const users = new UserService(stores, changes, clock, audit, config.hotdesk.pinMinLength, {
     endSessionsOfUser: (ext) => hotdesk.endSessionsOfUser(ext),
+    endGuestSessionsOf: (ext, actor) => hotdesk.endGuestSessionsOf(ext, actor),
   });
   const locations = new LocationService(stores, changes, clock, audit, (d) => renderer.digest(d));
   const devices = new DeviceService(

@@ -186,6 +186,14 @@ export class HotdeskService {
     return macs;
   }
 
+  /** A user may no longer hot desk: their guest sessions end ('admin') and those phones revert. */
+  endGuestSessionsOf(extension: string, actor: Actor): Mac[] {
+    const now = this.d.clock.now();
+    const macs = this.s.sessions.activeFor(extension).map((x) => x.mac);
+    for (const mac of macs) this.applyTo(mac, { type: 'logout', reason: 'admin' }, actor, now);
+    return macs;
+  }
+
   /** A device is being deleted: its session ends ('device-deleted'). */
   endSessionOn(mac: Mac, _reason: 'device-deleted', actor: Actor = SYSTEM): void {
     this.applyTo(mac, { type: 'device-deleted' }, actor, this.d.clock.now());

@@ -38,6 +38,8 @@ export function publicUser(u: User) {
 export interface UserHooks {
   /** Ends the user's hot-desk sessions ('user-deleted') and returns the devices affected. */
   endSessionsOfUser(extension: string): string[];
+  /** The user may no longer hot desk: ends their guest sessions ('admin'), re-provisioning those phones. */
+  endGuestSessionsOf(extension: string, actor: Actor): string[];
 }
 
 export class UserService {
@@ -90,6 +92,8 @@ export class UserService {
         email: patch.email === undefined ? before.email : patch.email,
       };
       this.s.users.update(next, this.clock.now(), pinHash !== undefined);
+      // As switching hot desking off on a device ends its guest's session, so does it for a user.
+      if (before.hotdeskAllowed && !next.hotdeskAllowed) this.hooks.endGuestSessionsOf(extension, actor);
       const lineChanged =
         next.displayName !== before.displayName || next.sipUsername !== before.sipUsername || next.sipPassword !== before.sipPassword;
       if (lineChanged) this.changes.changed(this.phonesCarrying(extension), `user ${extension} edited`);

@@ -273,6 +273,24 @@ describe('hot desking: how sessions end', () => {
       expect(yealinkLine(await yealinkConfig(h, MAC.A))).to.equal('300');
     });
 
+    it('taking hot desking away from a user ends their guest sessions (admin); the phones they own keep their line', async () => {
+      ok(await h.http.patch(`/api/v1/devices/${MAC.C}`).set('Authorization', h.auth).send({ hotdeskEnabled: true }));
+      ok(await login(h, MAC.A, '300', PIN['300'])); // 300 owns C
+      h.db.prepare('DELETE FROM outbox').run();
+      const versionC = configVersion(h, MAC.C);
+      ok(await h.http.patch('/api/v1/users/300').set('Authorization', h.auth).send({ hotdeskAllowed: false }));
+      expect(await device(h, MAC.A)).to.include({ state: 'owner', guestExtension: null });
+      expect(yealinkLine(await yealinkConfig(h, MAC.A))).to.equal('100');
+      expect(outboxMacs(h)).to.deep.equal([MAC.A]);
+      expect(configVersion(h, MAC.C)).to.equal(versionC);
+      expect((await sessions(h))[0]).to.include({ extension: '300', endReason: 'admin' });
+      const audit = await h.http.get('/api/v1/audit').query({ target: `device:${MAC.A}` }).set('Authorization', h.auth);
+      expect((audit.body as { entries: Array<{ actor: string; action: string }> }).entries[0]).to.include({ actor: 'admin', action: 'hotdesk.logout' });
+      // Giving it back changes nothing on any phone.
+      ok(await h.http.patch('/api/v1/users/300').set('Authorization', h.auth).send({ hotdeskAllowed: true }));
+      expect(outboxMacs(h)).to.deep.equal([MAC.A]);
+    });
+
     it('making the guest the phone\'s owner ends their session (admin): the phone is simply theirs now', async () => {
       ok(await login(h, MAC.B, '200', PIN['200']));
       ok(await login(h, MAC.A, '300', PIN['300']));
