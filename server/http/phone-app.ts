@@ -102,11 +102,12 @@ export function phoneAppRouter(ctx: Context, hotdesk: HotdeskService): Router {
       const now = ctx.stores.sessions.activeOn(device.mac);
       const user = ctx.stores.users.get(input.data.extension);
       const name = user?.displayName || input.data.extension;
-      const text = now?.extension === input.data.extension
-        ? `Welcome ${name}. This phone is now yours; it restarts to load your line.`
-        : before
-          ? `Welcome back ${name}. Your line returns to this phone; it restarts to load it.`
-          : `This is already your phone, ${name}.`;
+      let text: string;
+      // Nothing changed (you already sit here): the phone is not re-synced, so it does not restart.
+      if (now !== null && now.id === before?.id) text = `You are already logged in at this phone, ${name}.`;
+      else if (now?.extension === input.data.extension) text = `Welcome ${name}. This phone is now yours; it restarts to load your line.`;
+      else if (before) text = `Welcome back ${name}. Your line returns to this phone; it restarts to load it.`;
+      else text = `This is already your phone, ${name}.`;
       send(res, 200, messageScreen(family, 'Logged in', text));
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;

@@ -101,6 +101,16 @@ describe('hot desking from the phone: login and logout screens', () => {
     expect(await yealinkText(path)).to.match(/^Welcome/);
   });
 
+  it('Yealink: logging in again where you already sit says so, and does not promise a restart that never comes', async () => {
+    const path = `/phone/yealink/${MAC.B}/login?extension=200&pin=${PIN['200']}`;
+    expect(await yealinkText(path)).to.match(/^Welcome Gus Guest\. .*restarts/);
+    h.db.prepare('DELETE FROM outbox').run();
+    expect(await yealinkText(path)).to.equal('You are already logged in at this phone, Gus Guest.');
+    expect(outboxMacs(h)).to.deep.equal([]);
+    // The owner at their own free phone is told it is theirs already.
+    expect(await yealinkText(`/phone/yealink/${MAC.A}/login?extension=100&pin=${PIN['100']}`)).to.equal('This is already your phone, Olivia Owner.');
+  });
+
   it('Yealink: says why a login is refused (hot desking off, user not allowed)', async () => {
     expect(await yealinkText(`/phone/yealink/${MAC.C}/login?extension=200&pin=${PIN['200']}`)).to.equal('Hot desking is off for this phone.');
     expect(await yealinkText(`/phone/yealink/${MAC.B}/login?extension=400&pin=${PIN['400']}`)).to.equal('Your extension may not use hot desking.');
