@@ -283,6 +283,28 @@ export class DeviceStore {
     return (this.db.prepare(sql).all({ ...params, limit, offset }) as Row[]).map(toDevice);
   }
 
+  /**
+   * Every device, `chunk` rows at a time in MAC order (keyset paging: each chunk is one indexed
+   * read, never one array of the whole fleet).
+   */
+  *each(chunk = 1000): Generator<DeviceRecord[]> {
+    const page = this.db.prepare(withLastFetch('SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit'));
+    for (let after = '';;) {
+      const rows = (page.all({ after, limit: chunk }) as Row[]).map(toDevice);
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < chunk) return;
+      after = rows[rows.length - 1]!.mac;
+    }
+  }
+
+  /** Devices per location (`null`: none), largest first. */
+  countByLocation(): Array<{ locationId: number | null; devices: number }> {
+    return this.db
+      .prepare('SELECT location_id AS locationId, count(*) AS devices FROM devices GROUP BY location_id ORDER BY devices DESC, location_id')
+      .all() as Array<{ locationId: number | null; devices: number }>;
+  }
+
   /** How many devices match `filter` (what list() pages through). */
   countMatching(filter: DeviceFilter = {}): number {
     const { where, params } = filterSql(filter);

@@ -81,20 +81,6 @@ export async function optional(method, path, opts, fallback = null) {
   }
 }
 
-/**
- * Every device matching `query`, however many: GET /devices answers one page (its default is
- * 1000), so this asks page after page until `total` is reached.
- */
-export async function allDevices(query = {}) {
-  const PAGE = 5000;
-  const out = [];
-  for (;;) {
-    const { devices, total } = await api('GET', '/devices', { query: { ...query, limit: PAGE, offset: out.length } });
-    out.push(...devices);
-    if (devices.length < PAGE || total === undefined || out.length >= total) return out;
-  }
-}
-
 export async function signOut() {
   await fetch('/admin/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': session?.csrfToken ?? '' } });
   location.assign('/admin/login?signedOut=1');

@@ -63,7 +63,7 @@ export class DeviceService {
             endsAt: ((e) => (e === null ? null : iso(e)))(this.hooks.sessionEndsAt ? this.hooks.sessionEndsAt(session) : session.endsAt),
           }
         : null,
-      warnings: d.hotdeskEnabled && d.locationId === null ? ['hot-desk device without a location (E911)'] : [],
+      warnings: warningsOf(d),
       lastFetch: d.lastFetch
         ? { ...d.lastFetch, at: iso(d.lastFetch.at) }
         : null,
@@ -71,6 +71,44 @@ export class DeviceService {
       template: this.hooks.templateOf(d),
       createdAt: iso(d.createdAt),
       updatedAt: iso(d.updatedAt),
+    };
+  }
+
+  /**
+   * What the dashboard and locations page show of the whole fleet, counted here rather than by
+   * downloading every device's description: the same definitions as describe() (stateOf, the
+   * sync status, the warnings), device by device, a chunk at a time. Samples are the first
+   * SUMMARY_SAMPLE in MAC order (the device list's order), with only the fields the pages show.
+   */
+  summary(): DeviceSummary {
+    const now = this.clock.now();
+    const byState: Record<DeviceState, number> = { owner: 0, guest: 0, unassigned: 0 };
+    const notSeen = sampler<{ mac: Mac; label: string | null; lastFetch: { at: string } | null }>();
+    const stale = sampler<{ mac: Mac; label: string | null; sync: { configVersion: number | null; fetchedVersion: number | null } }>();
+    const warned = sampler<{ mac: Mac; label: string | null; warnings: string[] }>();
+    for (const chunk of this.s.devices.each(SUMMARY_CHUNK)) {
+      for (const d of chunk) {
+        byState[this.stateOf(d).state]++;
+        if (!d.lastFetch || now - d.lastFetch.at > NOT_SEEN_MS) {
+          notSeen.add(() => ({ mac: d.mac, label: d.label, lastFetch: d.lastFetch ? { at: iso(d.lastFetch.at) } : null }));
+        }
+        const sync = this.hooks.syncOf(d) as { stale?: unknown; configVersion?: number | null; fetchedVersion?: number | null } | null | undefined;
+        if (sync?.stale === true) {
+          stale.add(() => ({ mac: d.mac, label: d.label, sync: { configVersion: sync.configVersion ?? null, fetchedVersion: sync.fetchedVersion ?? null } }));
+        }
+        const warnings = warningsOf(d);
+        if (warnings.length > 0) warned.add(() => ({ mac: d.mac, label: d.label, warnings }));
+      }
+    }
+    // One synchronous call: no admin write runs in between (devices are only added or removed
+    // through this process), so the aggregates count the same rows as the loop.
+    return {
+      total: this.s.devices.count(),
+      byState,
+      byLocation: this.s.devices.countByLocation(),
+      notSeen: notSeen.result(),
+      stale: stale.result(),
+      warnings: warned.result(),
     };
   }
 
@@ -128,6 +166,44 @@ export class DeviceService {
       });
     }
   }
+}
+
+/** A device not seen (no config fetch) for longer than this is listed on the dashboard. */
+export const NOT_SEEN_MS = 24 * 60 * 60 * 1000;
+/** Entries at most in each sample of the summary. */
+export const SUMMARY_SAMPLE = 50;
+const SUMMARY_CHUNK = 1000;
+
+export interface SummarySample<T> {
+  count: number;
+  sample: T[];
+}
+
+export interface DeviceSummary {
+  total: number;
+  byState: Record<DeviceState, number>;
+  byLocation: Array<{ locationId: number | null; devices: number }>;
+  notSeen: SummarySample<{ mac: Mac; label: string | null; lastFetch: { at: string } | null }>;
+  stale: SummarySample<{ mac: Mac; label: string | null; sync: { configVersion: number | null; fetchedVersion: number | null } }>;
+  warnings: SummarySample<{ mac: Mac; label: string | null; warnings: string[] }>;
+}
+
+/** Counts every entry, keeps the first SUMMARY_SAMPLE (built only when kept). */
+function sampler<T>() {
+  let count = 0;
+  const sample: T[] = [];
+  return {
+    add(make: () => T) {
+      count++;
+      if (sample.length < SUMMARY_SAMPLE) sample.push(make());
+    },
+    result: (): SummarySample<T> => ({ count, sample }),
+  };
+}
+
+/** What is wrong with a device's setup, as its description lists it. */
+export function warningsOf(d: DeviceRecord): string[] {
+  return d.hotdeskEnabled && d.locationId === null ? ['hot-desk device without a location (E911)'] : [];
 }
 
 export function pickWrite(d: DeviceRecord): DeviceWrite {

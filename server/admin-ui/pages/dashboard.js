@@ -1,21 +1,20 @@
 // Dashboard: devices by state, phones not seen lately or stale after a resync, active
 // hot-desk sessions, and the resync queue when the server reports it.
-import { allDevices, optional, serverNow } from '../api.js';
+import { api, optional } from '../api.js';
 import { ago, deviceLink, fmtTime, h, link, section, table } from '../dom.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 export async function render() {
-  const [devices, sessions, status] = await Promise.all([
-    allDevices(),
+  // One summary, counted on the server (not every device's description, fetched to be counted here).
+  const [summary, sessions, status] = await Promise.all([
+    api('GET', '/devices/summary'),
     optional('GET', '/sessions', { query: { active: 'true' } }),
     optional('GET', '/status'),
   ]);
-  const count = (state) => devices.filter((d) => d.state === state).length;
-  const unseen = devices.filter((d) => !d.lastFetch || serverNow() - Date.parse(d.lastFetch.at) > DAY_MS);
-  const stale = devices.filter((d) => d.sync && d.sync.stale === true);
-  const warned = devices.filter((d) => (d.warnings ?? []).length > 0);
-  const active = sessions?.sessions ?? devices.filter((d) => d.session).map((d) => ({ ...d.session, mac: d.mac }));
+  const count = (state) => summary.byState[state] ?? 0;
+  const unseen = summary.notSeen;
+  const stale = summary.stale;
+  const warned = summary.warnings;
+  const active = sessions?.sessions ?? [];
   const depth = outboxDepth(status);
 
   const stat = (label, value, href, id) =>
@@ -26,7 +25,7 @@ export async function render() {
     h(
       'div',
       { class: 'stats', role: 'group', 'aria-label': 'Devices by state' },
-      stat('Devices', devices.length, '#/devices', 'stat-total'),
+      stat('Devices', summary.total, '#/devices', 'stat-total'),
       stat('With an owner', count('owner'), '#/devices?state=owner', 'stat-owner'),
       stat('Guest signed in', count('guest'), '#/devices?state=guest', 'stat-guest'),
       stat('Unassigned', count('unassigned'), '#/devices?state=unassigned', 'stat-unassigned'),
@@ -50,39 +49,45 @@ export async function render() {
         sessions === null ? null : h('p', {}, link('#/sessions', 'All sessions →')),
       ),
       section(
-        `Not seen in 24 hours (${unseen.length})`,
+        `Not seen in 24 hours (${unseen.count})`,
         table(
           [
             { label: 'Device', cell: (d) => deviceLink(d.mac) },
             { label: 'Label', cell: (d) => d.label ?? '' },
             { label: 'Last fetch', cell: (d) => (d.lastFetch ? h('time', { datetime: d.lastFetch.at, title: fmtTime(d.lastFetch.at) }, ago(d.lastFetch.at)) : 'never') },
           ],
-          unseen.slice(0, 50),
+          unseen.sample,
           { empty: 'Every phone fetched its config in the last 24 hours.', label: 'Phones not seen recently' },
         ),
-        unseen.length > 50 ? h('p', { class: 'muted' }, `…and ${unseen.length - 50} more.`) : null,
+        more(unseen),
       ),
       section(
-        `Stale after a resync (${stale.length})`,
+        `Stale after a resync (${stale.count})`,
         table(
           [
             { label: 'Device', cell: (d) => deviceLink(d.mac) },
             { label: 'Label', cell: (d) => d.label ?? '' },
             { label: 'Wanted / fetched', cell: (d) => `v${d.sync.configVersion ?? '?'} / ${d.sync.fetchedVersion ? `v${d.sync.fetchedVersion}` : '—'}` },
           ],
-          stale,
+          stale.sample,
           { empty: 'No phone is behind after a resync.', label: 'Stale phones' },
         ),
+        more(stale),
       ),
-      warned.length === 0
+      warned.count === 0
         ? null
         : section(
-            `Warnings (${warned.length})`,
-            h('ul', { class: 'warnings' }, warned.slice(0, 50).map((d) => h('li', {}, deviceLink(d.mac, d.label ?? undefined), ': ', d.warnings.join('; ')))),
-            warned.length > 50 ? h('p', { class: 'muted' }, `…and ${warned.length - 50} more.`) : null,
+            `Warnings (${warned.count})`,
+            h('ul', { class: 'warnings' }, warned.sample.map((d) => h('li', {}, deviceLink(d.mac, d.label ?? undefined), ': ', d.warnings.join('; ')))),
+            more(warned),
           ),
     ),
   ];
+}
+
+/** "…and N more." under a sample the summary cut short. */
+function more({ count, sample }) {
+  return count > sample.length ? h('p', { class: 'muted' }, `…and ${count - sample.length} more.`) : null;
 }
 
 /** The resync queue depth from /status, whichever shape it has. */

@@ -1,13 +1,13 @@
 // Locations: name, address, emergency numbers and callback number (what a phone at that desk
 // dials and announces in an emergency), and hot-desk devices that have no location.
-import { allDevices, api, canChange } from '../api.js';
+import { api, canChange } from '../api.js';
 import { busy, deviceLink, field, formValues, h, input, section, table, toast } from '../dom.js';
 
 export async function render(ctx) {
-  const [{ locations }, devices] = await Promise.all([api('GET', '/locations'), allDevices()]);
-  const count = new Map();
-  for (const d of devices) if (d.locationId) count.set(d.locationId, (count.get(d.locationId) ?? 0) + 1);
-  const warned = devices.filter((d) => (d.warnings ?? []).length > 0);
+  // Counts from the server's device summary, not every device's description fetched to be counted here.
+  const [{ locations }, summary] = await Promise.all([api('GET', '/locations'), api('GET', '/devices/summary')]);
+  const count = new Map(summary.byLocation.filter((l) => l.locationId !== null).map((l) => [l.locationId, l.devices]));
+  const warned = summary.warnings;
   const editSlot = h('div');
 
   const edit = (l) => {
@@ -24,13 +24,13 @@ export async function render(ctx) {
 
   return [
     h('h1', {}, 'Locations'),
-    warned.length
+    warned.count
       ? h(
           'div',
           { class: 'warning', role: 'note' },
-          h('p', {}, h('strong', {}, `${warned.length} hot-desk device${warned.length === 1 ? ' has' : 's have'} no location`), ' — emergency calls from them carry no address.'),
-          h('ul', {}, warned.slice(0, 50).map((d) => h('li', {}, deviceLink(d.mac, d.label ? `${d.label} (${d.mac})` : undefined)))),
-          warned.length > 50 ? h('p', {}, `…and ${warned.length - 50} more.`) : null,
+          h('p', {}, h('strong', {}, `${warned.count} hot-desk device${warned.count === 1 ? ' has' : 's have'} no location`), ' — emergency calls from them carry no address.'),
+          h('ul', {}, warned.sample.map((d) => h('li', {}, deviceLink(d.mac, d.label ? `${d.label} (${d.mac})` : undefined)))),
+          warned.count > warned.sample.length ? h('p', {}, `…and ${warned.count - warned.sample.length} more.`) : null,
         )
       : null,
     table(

@@ -70,6 +70,11 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     const d = devices.create(parseWith(deviceCreateSchema, req.body), actorOf(res.locals));
     res.status(201).location(`/api/v1/devices/${d.mac}`).json(devices.describe(d));
   });
+  // Before /:mac, which would take `summary` for a MAC (and answer 400).
+  r.get('/summary', allow('readonly'), (_req, res) => {
+    recorder.flush();
+    res.json(devices.summary());
+  });
   r.get('/export', allow('readonly'), (_req, res) => {
     res.type('text/csv').attachment('devices.csv').send(csv.export());
   });
