@@ -185,6 +185,7 @@ export function createContext(o: ContextOptions): Context {
       filesDigest: (d) => renderer.digest(d),
       sessionEndsAt: (s) => sessionEndsAt(s, config.hotdesk.dailyLogoutAt, config.provisioning.timeZone),
       syncOf: (d) => sync.of(d),
+      syncOfMany: (ds) => sync.ofMany(ds),
       templateOf: (d) => {
         const t = catalog.resolve(d.vendor, 'device', d.model);
         return t ? `${t.vendor}/${t.name}` : null;

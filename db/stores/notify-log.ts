@@ -62,6 +62,7 @@ export class NotifyLogStore {
   private readonly history_;
   private readonly summary_;
   private readonly lastAt_;
+  private readonly lastOf_;
 
   constructor(db: Db, private readonly keepPerDevice = 50) {
     this.ins = db.prepare(`INSERT INTO notify_log (mac, at, event, target, status, reason, transmissions, elapsed_ms, config_version, outcome)
@@ -72,6 +73,8 @@ export class NotifyLogStore {
     this.summary_ = db.prepare<[number], { outcome: string | null; status: number; n: number }>(
       'SELECT outcome, status, count(*) AS n FROM notify_log WHERE at >= ? GROUP BY outcome, status');
     this.lastAt_ = db.prepare<[], { at: number | null }>('SELECT max(at) AS at FROM notify_log');
+    this.lastOf_ = db.prepare<[string], Row>(`SELECT n.* FROM notify_log n JOIN (SELECT mac, max(id) AS id FROM notify_log
+      WHERE mac IN (SELECT value FROM json_each(?)) GROUP BY mac) m ON n.id = m.id`);
   }
 
   insert(e: NotifyLogEntry): void {
@@ -86,6 +89,12 @@ export class NotifyLogStore {
 
   last(mac: string): NotifyLogEntry | null {
     return this.history(mac, 1)[0] ?? null;
+  }
+
+  /** last() of many devices in one query: MAC → newest entry (devices never notified are absent). */
+  lastOf(macs: readonly string[]): Map<string, NotifyLogEntry> {
+    const rows = this.lastOf_.all(JSON.stringify(macs));
+    return new Map(rows.map((r) => [r.mac, toEntry(r)]));
   }
 
   /** Counts by outcome of the NOTIFYs logged since `since` (ms). */

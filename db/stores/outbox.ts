@@ -38,6 +38,7 @@ export class OutboxStore {
   private readonly depth_;
   private readonly due_;
   private readonly get_;
+  private readonly getMany_;
   private readonly del_;
   private readonly retry_;
 
@@ -54,6 +55,7 @@ export class OutboxStore {
     this.depth_ = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox');
     this.due_ = db.prepare<[number, number], Row>('SELECT * FROM outbox WHERE not_before <= ? ORDER BY not_before, queued_at LIMIT ?');
     this.get_ = db.prepare<[string], Row>('SELECT * FROM outbox WHERE mac = ?');
+    this.getMany_ = db.prepare<[string], Row>('SELECT * FROM outbox WHERE mac IN (SELECT value FROM json_each(?))');
     this.del_ = db.prepare('DELETE FROM outbox WHERE mac = ? AND queued_at = ?');
     this.retry_ = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_status = ?, not_before = ? WHERE mac = ?');
   }
@@ -74,6 +76,12 @@ export class OutboxStore {
 
   due(now: number, limit: number): OutboxEntry[] {
     return this.due_.all(now, limit).map(toEntry);
+  }
+
+  /** get() of many devices in one query: MAC → entry (devices with nothing queued are absent). */
+  getMany(macs: readonly string[]): Map<string, OutboxEntry> {
+    const rows = this.getMany_.all(JSON.stringify(macs));
+    return new Map(rows.map((r) => [r.mac, toEntry(r)]));
   }
 
   get(mac: string): OutboxEntry | null {

@@ -16,6 +16,8 @@ export interface DeviceHooks {
   endSessionOn(mac: Mac, reason: 'device-deleted'): void;
   /** Sync status shown with the device (filled in by the resync service). */
   syncOf(device: DeviceRecord): unknown;
+  /** syncOf() of many devices at once (fewer queries); one by one without it. */
+  syncOfMany?(devices: readonly DeviceRecord[]): unknown[];
   /** The template the device renders with. */
   templateOf(device: DeviceRecord): string | null;
   /** An edit about to be saved: owner / hot-desk changes go through the hot-desk state machine. */
@@ -87,12 +89,13 @@ export class DeviceService {
     const stale = sampler<{ mac: Mac; label: string | null; sync: { configVersion: number | null; fetchedVersion: number | null } }>();
     const warned = sampler<{ mac: Mac; label: string | null; warnings: string[] }>();
     for (const chunk of this.s.devices.each(SUMMARY_CHUNK)) {
-      for (const d of chunk) {
+      const syncs = this.hooks.syncOfMany ? this.hooks.syncOfMany(chunk) : chunk.map((d) => this.hooks.syncOf(d));
+      for (const [i, d] of chunk.entries()) {
         byState[this.stateOf(d).state]++;
         if (!d.lastFetch || now - d.lastFetch.at > NOT_SEEN_MS) {
           notSeen.add(() => ({ mac: d.mac, label: d.label, lastFetch: d.lastFetch ? { at: iso(d.lastFetch.at) } : null }));
         }
-        const sync = this.hooks.syncOf(d) as { stale?: unknown; configVersion?: number | null; fetchedVersion?: number | null } | null | undefined;
+        const sync = syncs[i] as { stale?: unknown; configVersion?: number | null; fetchedVersion?: number | null } | null | undefined;
         if (sync?.stale === true) {
           stale.add(() => ({ mac: d.mac, label: d.label, sync: { configVersion: sync.configVersion ?? null, fetchedVersion: sync.fetchedVersion ?? null } }));
         }

@@ -5,7 +5,7 @@
  */
 import type { DeviceRecord } from '../../db/stores/devices.js';
 import type { NotifyLogEntry, NotifyLogStore } from '../../db/stores/notify-log.js';
-import type { OutboxStore } from '../../db/stores/outbox.js';
+import type { OutboxEntry, OutboxStore } from '../../db/stores/outbox.js';
 import type { Clock } from './clock.js';
 
 export interface NotifyView {
@@ -54,8 +54,18 @@ export class SyncStatus {
   ) {}
 
   of(d: DeviceRecord): DeviceSync {
-    const last = this.notifyLog.last(d.mac);
-    const queued = this.outbox.get(d.mac);
+    return this.status(d, this.notifyLog.last(d.mac), this.outbox.get(d.mac));
+  }
+
+  /** of() for each of `ds`, with the NOTIFY log and the outbox read in one query each. */
+  ofMany(ds: readonly DeviceRecord[]): DeviceSync[] {
+    const macs = ds.map((d) => d.mac);
+    const last = this.notifyLog.lastOf(macs);
+    const queued = this.outbox.getMany(macs);
+    return ds.map((d) => this.status(d, last.get(d.mac) ?? null, queued.get(d.mac) ?? null));
+  }
+
+  private status(d: DeviceRecord, last: NotifyLogEntry | null, queued: OutboxEntry | null): DeviceSync {
     const fetchedAt = d.lastFetch?.at ?? null;
     const fetchedAfterNotify = last !== null && fetchedAt !== null && fetchedAt > last.at;
     const answeredOk = last !== null && last.status >= 200 && last.status < 300;
