@@ -3,13 +3,35 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, loadConfig, parseConfig } from '../../server/config.js';
+import { ConfigError, configSchema, loadConfig, parseConfig } from '../../server/config.js';
 
 const example = JSON.parse(readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 function leafKeys(o: unknown, prefix = ''): string[] {
   if (!o || typeof o !== 'object' || Array.isArray(o)) return [prefix];
   return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+/** The object schema under default/prefault/optional/nullable wrappers, or null when it is no object. */
+function objectShape(schema: unknown): Record<string, unknown> | null {
+  let s = schema as { _zod: { def: { type: string; innerType?: unknown } }; shape?: Record<string, unknown> };
+  while (s._zod.def.innerType !== undefined) s = s._zod.def.innerType as typeof s;
+  return s._zod.def.type === 'object' && s.shape ? s.shape : null;
+}
+
+/**
+ * Schema keys missing from the example, read from the schema itself (so optional keys without a
+ * default, such as admin.token, count too). Recurses where the example holds an object; a section
+ * the example sets to null (http.tls: off by default) is documented by that null.
+ */
+function undocumented(shape: Record<string, unknown>, doc: unknown, prefix = ''): string[] {
+  const here = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+  return Object.entries(shape).flatMap(([key, sub]) => {
+    if (!(key in here)) return [`${prefix}${key}`];
+    const inner = objectShape(sub);
+    const value = here[key];
+    return inner && value && typeof value === 'object' && !Array.isArray(value) ? undocumented(inner, value, `${prefix}${key}.`) : [];
+  });
 }
 
 describe('config', () => {
@@ -30,6 +52,27 @@ describe('config', () => {
     const missing = known.filter((k) => ![...documented].some((d) => d === k || d.startsWith(`${k}.`)));
     expect(missing, 'keys missing from config.example.json').to.deep.equal([]);
     expect(parsed.pbx.host).to.equal('pbx.example.com');
+  });
+
+  it('config.example.json has every section and key of the schema, and nothing else', () => {
+    // parseConfig is strict: a key in the example that the schema lacks fails here.
+    expect(() => parseConfig(example)).not.to.throw();
+    expect(Object.keys(example).sort(), 'top-level sections').to.deep.equal(Object.keys(configSchema.shape).sort());
+    expect(undocumented(configSchema.shape, example), 'schema keys missing from config.example.json').to.deep.equal([]);
+  });
+
+  it('config.example.json shows the schema defaults, except where it shows a site value', () => {
+    // Values an example has to make up (a URL, a token, a time zone) differ on purpose.
+    const siteValues = new Set(['admin.token', 'provisioning.baseUrl', 'provisioning.timeZone', 'sip.events']);
+    const defaults = parseConfig({}) as unknown as Record<string, Record<string, unknown>>;
+    const diffs: string[] = [];
+    for (const [section, keys] of Object.entries(example as Record<string, Record<string, unknown>>)) {
+      for (const [key, value] of Object.entries(keys)) {
+        if (siteValues.has(`${section}.${key}`)) continue;
+        if (JSON.stringify(defaults[section]?.[key]) !== JSON.stringify(value)) diffs.push(`${section}.${key}`);
+      }
+    }
+    expect(diffs, 'example values that are not the default').to.deep.equal([]);
   });
 
   for (const [raw, key] of [
