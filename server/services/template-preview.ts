@@ -27,11 +27,21 @@ export interface VendorDiff {
   considered: number;
   /** Up to `SAMPLE` of the considered devices, changed ones first. */
   devices: DeviceDiff[];
+  /** Devices of the vendor; more than `considered` when the diff stopped at its time budget. */
+  total: number;
+  /** True when the diff stopped at its time budget before every device was rendered. */
+  partial: boolean;
   /** For templates rendered without a device (e.g. the Yealink common file). */
   common?: { changed: boolean; diff: string };
 }
 
 const SAMPLE = 20;
+/**
+ * Wall time a diff over every device may take. It renders each device twice on the event loop
+ * that answers phones, and a readonly token may ask for it: past this, it answers with what it
+ * has (partial) instead of holding the loop for as long as the fleet is large.
+ */
+export const DIFF_BUDGET_MS = 2000;
 
 export function unifiedDiff(label: string, before: string | null, after: string | null): string {
   return createTwoFilesPatch(`${label} (now)`, `${label} (candidate)`, before ?? '', after ?? '', undefined, undefined, { context: 3 });
@@ -43,6 +53,8 @@ export class TemplatePreview {
     private readonly catalog: TemplateCatalog,
     private readonly views: DeviceViewBuilder,
     private readonly impact: TemplateImpact,
+    /** Monotonic milliseconds (the diff's time budget). */
+    private readonly elapsed: () => number = () => performance.now(),
   ) {}
 
   /** The candidate rendered for a device (or a sample device in `state` when no MAC is given). */
@@ -84,19 +96,25 @@ export class TemplatePreview {
     if (t.info.view === 'common') {
       const common = this.commonDiff(t, candidate, null);
       const changed = this.impact.commonChanged(t.vendor, all, this.now(t)(null), candidate);
-      return { affected: changed ? all.length : 0, considered: all.length, devices: [], common };
+      return { affected: changed ? all.length : 0, considered: all.length, devices: [], common, total: all.length, partial: false };
     }
     let affected = 0;
     let considered = 0;
+    let partial = false;
     const changed: DeviceDiff[] = [];
     const unchanged: DeviceDiff[] = [];
+    const deadline = this.elapsed() + DIFF_BUDGET_MS;
     for (const d of this.impact.compare(all, this.now(t), this.withCandidate(t, candidate), { mask: true })) {
       considered++;
       if (d.changed) affected++;
       const bucket = d.changed ? changed : unchanged;
       if (bucket.length < SAMPLE) bucket.push({ mac: d.device.mac, changed: d.changed, diff: d.changed ? unifiedDiff(d.device.mac, d.before, d.after) : '' });
+      if (this.elapsed() > deadline) {
+        partial = true;
+        break;
+      }
     }
-    return { affected, considered, devices: [...changed, ...unchanged].slice(0, SAMPLE) };
+    return { affected, considered, devices: [...changed, ...unchanged].slice(0, SAMPLE), total: all.length, partial };
   }
 
   private commonDiff(t: TemplateTarget, candidate: Resolution, family: string | null): { changed: boolean; diff: string } {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { TemplateImpact } from '../../server/services/template-impact.js';
+import { DIFF_BUDGET_MS, TemplatePreview } from '../../server/services/template-preview.js';
 
 const YEALINK_UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc';
 const POLYCOM_UA = 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5017 (SN:0004f2aabbcc) Type/Application';
@@ -183,5 +185,26 @@ describe('templates: managed content', () => {
     expect(find('yealink', 'common')).to.include({ origin: 'default', version: 0, updatedAt: null });
     expect(find('yealink', 'boot')).to.include({ origin: 'none' });
     for (const vendor of ['polycom', 'sangoma-p', 'sangoma-s']) expect(find(vendor, 'device'), vendor).to.include({ origin: 'default' });
+  });
+});
+
+describe('template diff over every device: a time budget', () => {
+  it('stops at DIFF_BUDGET_MS and says so (partial, considered of total), instead of holding the event loop', async () => {
+    const h = createHarness();
+    try {
+      const csv = ['mac,vendor,model,label,ownerExtension,hotdeskEnabled,location', ...Array.from({ length: 30 }, (_, i) => `0015650000${(i + 16).toString(16)},yealink,T46U,Desk ${i},,false,`)].join('\n');
+      expect((await h.http.post('/api/v1/devices/import').set('Authorization', h.auth).set('Content-Type', 'text/csv').send(csv)).status).to.equal(201);
+      // A clock that moves 500 ms each time the diff looks at it: the budget runs out after a few devices.
+      let now = 0;
+      const preview = new TemplatePreview(h.ctx.stores.devices, h.ctx.catalog, h.ctx.views, new TemplateImpact(h.ctx.stores.devices, h.ctx.views), () => (now += 500));
+      const t = h.ctx.templates.target('yealink', 'device');
+      const r = preview.diffAll(t, SMALL('candidate'));
+      expect(r).to.include({ partial: true, total: 30 });
+      expect(r.considered).to.equal(DIFF_BUDGET_MS / 500 + 1);
+      // With time to spare it covers every device.
+      expect(h.ctx.templates.preview.diffAll(t, SMALL('candidate'))).to.include({ partial: false, considered: 30, total: 30, affected: 30 });
+    } finally {
+      h.destroy();
+    }
   });
 });

@@ -141,6 +141,7 @@ function selectLine(editor, line) {
 function diffView(r, mac) {
   if (typeof r === 'string') return [h('h3', {}, `Changes for ${mac}`), r ? diffPre(r) : h('p', { class: 'notice' }, 'No change for this phone.')];
   const out = [h('h3', {}, `${r.affected} of ${r.considered} phone(s) would get a different configuration`)];
+  if (r.partial) out.push(h('p', { class: 'notice' }, `Stopped after ${r.considered} of ${r.total} phones to keep serving phones; saving checks them all.`));
   if (r.common) out.push(r.common.changed ? diffPre(r.common.diff) : h('p', { class: 'notice' }, 'The common file would not change.'));
   for (const d of r.devices ?? []) if (d.changed) out.push(h('h4', {}, d.mac), diffPre(d.diff));
   return out;
