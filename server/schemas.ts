@@ -5,6 +5,7 @@ import { parseMac, reservedMacReason, type Mac } from './domain/mac.js';
 import { displayTextProblem, secretTextProblem } from './domain/text-rules.js';
 import { parseSipUri } from './sip/uri.js';
 import { isCidr } from './services/network-allowlist.js';
+import { PIN_MAX_LENGTH } from './services/pin.js';
 import { vendorIds } from '../vendors/registry.js';
 
 /**
@@ -66,7 +67,9 @@ export const userCreateSchema = z.strictObject({
   displayName: safeText(64).min(1),
   sipUsername: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected 1–64 letters, digits or . _ + -').optional(),
   sipPassword: secretText(128),
-  pin: z.string().max(64).nullable().optional(),
+  // Digits and the longest length here, so a bad PIN is named with the body's other problems;
+  // the configured minimum length is the service's (hotdesk.pinMinLength).
+  pin: z.string().regex(/^[0-9]*$/, 'PIN must contain digits only').max(PIN_MAX_LENGTH, `PIN must be at most ${PIN_MAX_LENGTH} digits`).nullable().optional(),
   hotdeskAllowed: z.boolean().optional(),
   email: z.email().max(254).nullable().optional(),
 });

@@ -205,6 +205,14 @@ describe('admin API answers: headers and no internals', () => {
     }
   });
 
+  it('a body with several problems names them all at once, the PIN among them, and creates nothing', async () => {
+    const r = await h.http.post('/api/v1/users').set('Authorization', h.auth).send({ extension: '2001', pin: 'abcd' });
+    expect(r.status).to.equal(400);
+    expect((r.body.error.details.fields as { field: string; message: string }[]).map((f) => f.field)).to.deep.equal(['displayName', 'sipPassword', 'pin']);
+    expect(r.body.error.details.fields[2].message).to.equal('PIN must contain digits only');
+    expect((await h.http.get('/api/v1/users/2001').set('Authorization', h.auth)).status).to.equal(404);
+  });
+
   it('JSON sent without saying so gets a 400 that names the missing Content-Type, and creates nothing', async () => {
     const r = await h.http.post('/api/v1/users').set('Authorization', h.auth).set('Content-Type', 'text/x-anything')
       .send(JSON.stringify({ extension: '2001', displayName: 'Zed', sipPassword: 'pw-2001-long' }));
