@@ -6,51 +6,32 @@
  * connections are refused, and the process exits 0.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { freePort, waitHealthy } from '../helpers/ports.js';
+import { startDeskprovProcess, type DeskprovProcess } from '../helpers/process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'shutdown-test-admin-token-0123456789';
 const MAC = '0004f2aabb77';
 
-
-
 describe('graceful shutdown (real process)', function () {
   this.timeout(60_000);
-  let dir: string;
+  let server: DeskprovProcess | undefined;
   let child: ChildProcess;
   let port: number;
-  let stderr = '';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deskprov-shutdown-'));
-    port = await freePort();
-    const config = join(dir, 'deskprov.json');
-    writeFileSync(config, JSON.stringify({
-      http: { host: '127.0.0.1', port },
-      database: { path: join(dir, 'deskprov.db') },
-      admin: { token: TOKEN },
-      sip: { bindHost: '127.0.0.1', port: 0 },
-      log: { level: 'info' },
+    server = await startDeskprovProcess({
+      prefix: 'deskprov-shutdown-',
+      token: TOKEN,
       // Fetch records go through the writer thread here: shutdown must wait for it too.
-      provisioning: { fetchLogThread: true },
-    }));
-    child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.resume();
-    await waitHealthy(port, child);
+      config: { log: { level: 'info' }, provisioning: { fetchLogThread: true } },
+    });
+    ({ child, port } = server);
   });
 
-  after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => server?.destroy());
 
   it('finishes an upload in flight after SIGTERM, answers a request on an idle keep-alive connection, refuses new connections and exits 0', async () => {
     const created = await fetch(`http://127.0.0.1:${port}/api/v1/devices`, {
@@ -114,10 +95,10 @@ describe('graceful shutdown (real process)', function () {
     // further request on a connection the shutdown is about to close under it.
     expect(r.connection, 'Connection header of an answer made while shutting down').to.equal('close');
     agent.destroy();
-    expect(await exited, stderr).to.equal(0);
+    expect(await exited, server?.stderr()).to.equal(0);
 
     // The upload was stored before the database closed.
-    const db = new Database(join(dir, 'deskprov.db'), { readonly: true });
+    const db = new Database(join(server!.dir, 'deskprov.db'), { readonly: true });
     try {
       const row = db.prepare('SELECT length(content) AS n FROM device_files WHERE mac = ? AND slot = ?').get(MAC, 'boot.log') as { n: number } | undefined;
       expect(row?.n).to.equal(body.length);

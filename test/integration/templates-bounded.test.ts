@@ -6,12 +6,11 @@
  * and a phone is served straight after.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitHealthy } from '../helpers/ports.js';
+import { startDeskprovProcess, type DeskprovProcess } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'bounded-test-admin-token-0123456789';
@@ -35,10 +34,9 @@ const MANY_LOOPS = `#!version:1.0.0.1\n${Array.from({ length: 13 }, () => `# ${n
 
 describe('templates: bounded rendering (real process, production heap limits)', function () {
   this.timeout(90_000);
-  let dir: string;
+  let server: DeskprovProcess | undefined;
   let child: ChildProcess;
   let port: number;
-  let stderr = '';
   let readonly = '';
 
   const url = (path: string) => `http://127.0.0.1:${port}${path}`;
@@ -59,25 +57,13 @@ describe('templates: bounded rendering (real process, production heap limits)', 
       body: text,
       signal: AbortSignal.timeout(30_000),
     }).catch((e: unknown) => {
-      throw new Error(`no answer from deskprov (${String(e)}; exit code ${child.exitCode}): ${/FATAL ERROR[^\n]*/.exec(stderr)?.[0] ?? stderr.slice(-300)}`);
+      throw new Error(`no answer from deskprov (${String(e)}; exit code ${child.exitCode}): ${/FATAL ERROR[^\n]*/.exec(server?.stderr() ?? '')?.[0] ?? server?.stderr().slice(-300)}`);
     });
   const phoneConfig = () => fetch(url(`/${MAC}.cfg`), { headers: { 'User-Agent': YEALINK_UA }, signal: AbortSignal.timeout(10_000) });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deskprov-bounded-'));
-    port = await freePort();
-    const config = join(dir, 'deskprov.json');
-    writeFileSync(config, JSON.stringify({
-      http: { host: '127.0.0.1', port },
-      database: { path: join(dir, 'deskprov.db') },
-      admin: { token: TOKEN },
-      sip: { bindHost: '127.0.0.1', port: 0 },
-      log: { level: 'warn' },
-    }));
-    child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.resume();
-    await waitHealthy(port, child);
+    server = await startDeskprovProcess({ prefix: 'deskprov-bounded-', token: TOKEN, nodeArgs: startFlags() });
+    ({ child, port } = server);
 
     await api('POST', '/locations', { name: 'HQ', emergencyNumbers: ['911'] });
     await api('POST', '/users', { extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice' });
@@ -85,10 +71,7 @@ describe('templates: bounded rendering (real process, production heap limits)', 
     readonly = String((await api('POST', '/tokens', { name: 'noc', role: 'readonly' })).token);
   });
 
-  after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => server?.destroy());
 
   it('a readonly preview of 11 nested loops answers 400 at once, and the phone is served right after', async () => {
     const before = await phoneConfig();
@@ -106,7 +89,7 @@ describe('templates: bounded rendering (real process, production heap limits)', 
     const after = await phoneConfig();
     expect(after.status).to.equal(200);
     expect(await after.text()).to.equal(config);
-    expect(child.exitCode, stderr).to.equal(null);
+    expect(child.exitCode, server?.stderr()).to.equal(null);
   });
 
   it('an admin save of it answers 400 and keeps the phone\'s config; loops past the budget are refused too', async () => {
@@ -128,6 +111,6 @@ describe('templates: bounded rendering (real process, production heap limits)', 
     expect(after.status).to.equal(200);
     expect(await after.text()).to.equal(config);
     expect((await fetch(url('/healthz'))).status).to.equal(200);
-    expect(child.exitCode, stderr).to.equal(null);
+    expect(child.exitCode, server?.stderr()).to.equal(null);
   });
 });

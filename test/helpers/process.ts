@@ -1,0 +1,60 @@
+/**
+ * A real deskprov process for tests that need one (shutdown, production heap limits): a temp
+ * directory with a config file and database, `node --import tsx server/main.ts --config ...`,
+ * resolved once /healthz answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitHealthy } from './ports.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface DeskprovProcess {
+  child: ChildProcess;
+  port: number;
+  dir: string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGKILL if still running; removes the temp directory. */
+  destroy(): void;
+}
+
+export async function startDeskprovProcess(o: {
+  prefix: string;
+  token: string;
+  /** Merged over the defaults below (HTTP on a free loopback port, SIP on an ephemeral one). */
+  config?: Record<string, unknown>;
+  /** Node flags before `--import tsx`. */
+  nodeArgs?: string[];
+}): Promise<DeskprovProcess> {
+  const dir = mkdtempSync(join(tmpdir(), o.prefix));
+  const port = await freePort();
+  const config = join(dir, 'deskprov.json');
+  writeFileSync(config, JSON.stringify({
+    http: { host: '127.0.0.1', port },
+    database: { path: join(dir, 'deskprov.db') },
+    admin: { token: o.token },
+    sip: { bindHost: '127.0.0.1', port: 0 },
+    log: { level: 'warn' },
+    ...o.config,
+  }));
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Read stdout even if nobody looks at it: a full pipe would block the server's log writes.
+  child.stdout?.resume();
+  const destroy = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitHealthy(port, child);
+  } catch (err) {
+    destroy();
+    throw new Error(`${(err as Error).message}: ${stderr.slice(-500)}`);
+  }
+  return { child, port, dir, stderr: () => stderr, destroy };
+}
