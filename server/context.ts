@@ -16,7 +16,6 @@ import { PhoneAccess } from './services/phone-access.js';
 import { ChangeTracker } from './services/change-tracker.js';
 import type { Clock } from './services/clock.js';
 import { DeviceCsv } from './services/device-csv.js';
-import { sessionEndsAt } from './domain/hotdesk-policy.js';
 import { LogoutKeys } from './services/logout-keys.js';
 import { DeviceViewBuilder } from './services/device-view.js';
 import { DeviceService } from './services/devices.js';
@@ -127,7 +126,8 @@ function blockingGuard(
 export function createContext(o: ContextOptions): Context {
   const { config, db, clock, log } = o;
   const stores = createStores(db, o.stores);
-  const changes = new ChangeTracker(stores.devices, stores.outbox, clock);
+  // Device and location edits resync only the phones whose files they change (renderer, below).
+  const changes = new ChangeTracker(stores.devices, stores.outbox, clock, (d) => renderer.digest(d));
   const catalog = new TemplateCatalog(stores.templates, o.templateDir === undefined ? new URL('../templates/', import.meta.url).pathname : o.templateDir);
   const auditLog = new SqliteAuditSink(stores.auditLog, clock);
   const audit: AuditSink = auditLog;
@@ -173,7 +173,7 @@ export function createContext(o: ContextOptions): Context {
     endSessionsOfUser: (ext) => hotdesk.endSessionsOfUser(ext),
     endGuestSessionsOf: (ext, actor) => hotdesk.endGuestSessionsOf(ext, actor),
   });
-  const locations = new LocationService(stores, changes, clock, audit, (d) => renderer.digest(d));
+  const locations = new LocationService(stores, changes, clock, audit);
   const devices = new DeviceService(
     stores,
     changes,
@@ -182,8 +182,7 @@ export function createContext(o: ContextOptions): Context {
     {
       endSessionOn: (mac, reason) => hotdesk.endSessionOn(mac, reason),
       edited: (before, next, actor) => hotdesk.deviceEdited(before, next, actor),
-      filesDigest: (d) => renderer.digest(d),
-      sessionEndsAt: (s) => sessionEndsAt(s, config.hotdesk.dailyLogoutAt, config.provisioning.timeZone),
+      sessionEndsAt: (s) => views.sessionEndsAt(s),
       syncOf: (d) => sync.of(d),
       syncOfMany: (ds) => sync.ofMany(ds),
       templateOf: (d) => {

@@ -3,7 +3,7 @@
  * each affected device's config version (which invalidates cached renders) and queues one
  * durable resync per device. After commit the caller (or `afterCommit`) wakes the dispatcher.
  */
-import type { DeviceStore } from '../../db/stores/devices.js';
+import type { DeviceRecord, DeviceStore } from '../../db/stores/devices.js';
 import type { OutboxStore } from '../../db/stores/outbox.js';
 import type { Mac } from '../domain/mac.js';
 import type { Clock } from './clock.js';
@@ -19,6 +19,11 @@ export class ChangeTracker {
     private readonly devices: DeviceStore,
     private readonly outbox: OutboxStore,
     private readonly clock: Clock,
+    /**
+     * A digest of the files a device gets now (Renderer.digest), for changedIfFilesMove();
+     * without it every device named there counts as changed.
+     */
+    private readonly filesDigest?: (device: DeviceRecord) => string,
   ) {}
 
   /** Call inside the transaction that made the change. */
@@ -33,6 +38,26 @@ export class ChangeTracker {
     if (unique.length > 0 && opts.notify !== false) queueMicrotask(() => this.wake());
     if (unique.length > 0 && this.changeListeners.size > 0) queueMicrotask(() => this.changeListeners.forEach((l) => l(unique)));
     return unique.length;
+  }
+
+  /**
+   * Runs `write` (inside the caller's transaction), then changed() for only those of `macs` whose
+   * files differ afterwards, rendered before and after. An edit no file shows (a street address,
+   * a NOTIFY contact) reaches no phone: a NOTIFY makes most phones reboot, mid-call if need be.
+   */
+  changedIfFilesMove(macs: readonly Mac[], reason: string, write: () => void): number {
+    const digest = this.filesDigest;
+    if (!digest) {
+      write();
+      return this.changed(macs, reason);
+    }
+    const of = (mac: Mac) => {
+      const d = this.devices.get(mac);
+      return d ? digest(d) : null;
+    };
+    const before = new Map(macs.map((mac) => [mac, of(mac)]));
+    write();
+    return this.changed(macs.filter((mac) => before.get(mac) !== of(mac)), reason);
   }
 
   /** Queue a resync without a config change (admin "resync"). */

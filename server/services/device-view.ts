@@ -56,10 +56,15 @@ export class DeviceViewBuilder {
         enabled: device.hotdeskEnabled,
         loginUrl: `${base}phone/${device.vendor}/${device.mac}/login`,
         logoutUrl: logoutUrlOf(`${base}phone/${device.vendor}/${device.mac}/logout`, guest && session ? this.logoutKey(session) : null),
-        sessionEndsAt: isoOrNull(guest && session ? sessionEndsAt(session, this.config.hotdesk.dailyLogoutAt, this.config.provisioning.timeZone) : null),
+        sessionEndsAt: isoOrNull(guest && session ? this.sessionEndsAt(session) : null),
       },
       time: { zone: this.config.provisioning.timeZone, ntpServer: this.config.provisioning.ntpServer },
     };
+  }
+
+  /** When `session` ends under this config: its timeout or the daily logout, whichever first. */
+  sessionEndsAt(session: Pick<SessionRecord, 'startedAt' | 'endsAt'>): number | null {
+    return sessionEndsAt(session, this.config.hotdesk.dailyLogoutAt, this.config.provisioning.timeZone);
   }
 
   /**

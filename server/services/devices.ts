@@ -24,8 +24,6 @@ export interface DeviceHooks {
   edited?(before: DeviceRecord, next: DeviceWrite, actor: Actor): void;
   /** When an active session ends (timeout or daily logout, whichever first); its stored timeout without this. */
   sessionEndsAt?(session: { startedAt: number; endsAt: number | null }): number | null;
-  /** A digest of the files the device gets now (Renderer.digest): an edit that leaves it alone needs no resync. */
-  filesDigest?(device: DeviceRecord): string;
 }
 
 export class DeviceService {
@@ -62,7 +60,7 @@ export class DeviceService {
             id: session.id,
             extension: session.extension,
             startedAt: iso(session.startedAt),
-            endsAt: ((e) => (e === null ? null : iso(e)))(this.hooks.sessionEndsAt ? this.hooks.sessionEndsAt(session) : session.endsAt),
+            endsAt: isoOrNull(this.hooks.sessionEndsAt ? this.hooks.sessionEndsAt(session) : session.endsAt),
           }
         : null,
       warnings: warningsOf(d),
@@ -134,11 +132,11 @@ export class DeviceService {
       // Nothing to change: no write, no audit line, and above all no resync (a NOTIFY reboots
       // most phones, mid-call if need be).
       if (sameFields(pickWrite(before), next)) return before;
-      const filesBefore = this.hooks.filesDigest?.(before);
-      this.hooks.edited?.(before, next, actor);
-      this.s.devices.update(next, this.clock.now());
       // A change the phone's files do not show (its NOTIFY contact, say) is saved without a resync.
-      if (filesBefore === undefined || filesBefore !== this.hooks.filesDigest?.(this.get(mac))) this.changes.changed([mac], 'device edited');
+      this.changes.changedIfFilesMove([mac], 'device edited', () => {
+        this.hooks.edited?.(before, next, actor);
+        this.s.devices.update(next, this.clock.now());
+      });
       const after = this.get(mac);
       this.audit.record({ actor, action: 'device.update', target: `device:${mac}`, before: pickWrite(before), after: pickWrite(after) });
       return after;
@@ -228,6 +226,7 @@ function definedOnly<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], u
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** Whether two flat records hold the same values (field order aside). */
 export function sameFields<T extends object>(a: T, b: T): boolean {

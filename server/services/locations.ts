@@ -1,5 +1,4 @@
 /** Admin use cases for locations (E911): a change re-provisions every device at the location. */
-import type { DeviceRecord } from '../../db/stores/devices.js';
 import type { Stores } from '../../db/stores/index.js';
 import type { Location, LocationWrite } from '../../db/stores/locations.js';
 import { conflict, notFound } from '../errors.js';
@@ -25,8 +24,6 @@ export class LocationService {
     private readonly changes: ChangeTracker,
     private readonly clock: Clock,
     private readonly audit: AuditSink,
-    /** A digest of the files a device gets now (Renderer.digest); without it every device at the location is resynced. */
-    private readonly filesDigest?: (device: DeviceRecord) => string,
   ) {}
 
   get(id: number): Location {
@@ -60,12 +57,7 @@ export class LocationService {
         next.emergencyNumbers.length === before.emergencyNumbers.length && next.emergencyNumbers.every((n, i) => n === before.emergencyNumbers[i]);
       if (same) return before; // nothing to write, nothing to resync
       // Resync only the phones whose files the edit changes: the address, say, is in no shipped template.
-      const macs = this.s.devices.macsAtLocation(id);
-      const digest = this.filesDigest;
-      const filesBefore = digest ? new Map(macs.map((mac) => [mac, digest(this.s.devices.get(mac)!)])) : null;
-      this.s.locations.update(id, next, this.clock.now());
-      const changed = filesBefore && digest ? macs.filter((mac) => filesBefore.get(mac) !== digest(this.s.devices.get(mac)!)) : macs;
-      this.changes.changed(changed, `location ${id} edited`);
+      this.changes.changedIfFilesMove(this.s.devices.macsAtLocation(id), `location ${id} edited`, () => this.s.locations.update(id, next, this.clock.now()));
       const after = this.get(id);
       this.audit.record({ actor, action: 'location.update', target: `location:${id}`, before: publicLocation(before), after: publicLocation(after) });
       return after;

@@ -144,8 +144,9 @@ const RUNTIME_OPTIONS = {
 
 interface AstNode {
   type?: unknown;
-  loc?: { start?: { line?: number } } | null;
+  loc?: { start?: { line?: number; column?: number } } | null;
   parts?: unknown;
+  original?: unknown;
   [key: string]: unknown;
 }
 
@@ -160,15 +161,19 @@ function isLoop(n: AstNode): boolean {
   return !(path?.type === 'PathExpression' && typeof path.original === 'string' && SINGLE_PASS_BLOCKS.has(path.original));
 }
 
-/** Walks the parsed template and refuses what the environment does not allow. */
-function checkAst(node: unknown, depth = 0, loops = 0): void {
+/**
+ * Walks the parsed template and refuses what the environment does not allow. Records each path
+ * expression as written ("line.label") by where it starts ("line:column") in `paths`, so a
+ * strict-mode error at render time can name it.
+ */
+function checkAst(node: unknown, paths: Map<string, string>, depth = 0, loops = 0): void {
   if (node === null || typeof node !== 'object') return;
   if (depth > MAX_AST_DEPTH) {
     const line = (node as AstNode).loc?.start?.line ?? 1;
     throw new TemplateError(line, 'template is nested too deeply');
   }
   if (Array.isArray(node)) {
-    for (const child of node) checkAst(child, depth + 1, loops);
+    for (const child of node) checkAst(child, paths, depth + 1, loops);
     return;
   }
   const n = node as AstNode;
@@ -181,6 +186,7 @@ function checkAst(node: unknown, depth = 0, loops = 0): void {
     case 'DecoratorBlock':
       throw new TemplateError(line, 'decorators and inline partials are not supported');
     case 'PathExpression':
+      if (typeof n.original === 'string' && n.loc?.start) paths.set(`${n.loc.start.line}:${n.loc.start.column}`, n.original);
       if (Array.isArray(n.parts)) {
         for (const part of n.parts) {
           if (typeof part === 'string' && FORBIDDEN_SEGMENTS.has(part)) {
@@ -196,16 +202,16 @@ function checkAst(node: unknown, depth = 0, loops = 0): void {
         }
         // The body runs once per item; the {{else}} part at most once, outside the loop.
         const { program, ...rest } = n;
-        checkAst(program, depth + 1, loops + 1);
+        checkAst(program, paths, depth + 1, loops + 1);
         for (const [key, value] of Object.entries(rest)) {
-          if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, depth + 1, loops);
+          if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, paths, depth + 1, loops);
         }
         return;
       }
       break;
   }
   for (const [key, value] of Object.entries(n)) {
-    if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, depth + 1, loops);
+    if (key !== 'loc' && value !== null && typeof value === 'object') checkAst(value, paths, depth + 1, loops);
   }
 }
 
@@ -228,33 +234,15 @@ function toTemplateError(e: unknown, paths?: ReadonlyMap<string, string>): Templ
   return new TemplateError(line, reason);
 }
 
-/** Each path expression as written ("line.label"), by where it starts ("line:column"). */
-function pathsOf(ast: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (node: unknown, depth: number): void => {
-    if (node === null || typeof node !== 'object' || depth > MAX_AST_DEPTH) return;
-    if (Array.isArray(node)) {
-      for (const child of node) walk(child, depth + 1);
-      return;
-    }
-    const n = node as AstNode & { original?: unknown; loc?: { start?: { line?: number; column?: number } } | null };
-    if (n.type === 'PathExpression' && typeof n.original === 'string' && n.loc?.start) out.set(`${n.loc.start.line}:${n.loc.start.column}`, n.original);
-    for (const [key, child] of Object.entries(n)) if (key !== 'loc') walk(child, depth + 1);
-  };
-  walk(ast, 0);
-  return out;
-}
 
 export function compileTemplate(source: string): CompiledTemplate {
   if (source.length > MAX_TEMPLATE_LENGTH) {
     throw new TemplateError(1, `template is longer than ${MAX_TEMPLATE_LENGTH} characters`);
   }
   let template: Handlebars.TemplateDelegate<Record<string, unknown>>;
-  let paths: Map<string, string>;
+  const paths = new Map<string, string>();
   try {
-    const ast = env.parse(source);
-    checkAst(ast);
-    paths = pathsOf(ast);
+    checkAst(env.parse(source), paths);
     // precompile runs the compiler eagerly (compile() is lazy), so unknown helpers and
     // mismatched blocks fail here, at save time, not on a phone's request.
     env.precompile(source, COMPILE_OPTIONS);

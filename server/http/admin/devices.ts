@@ -48,8 +48,8 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
         throw forbidden('role pbx may only look up the phones an extension owns: GET /devices?owner=<extension>[&state=]');
       }
       const q = parseWith(pbxLookupQuery, req.query, 'query');
-      const owned = s.devices.list({ ownerExtension: q.owner }, 1000, 0).map((d) => ({ mac: d.mac, state: devices.stateOf(d).state }));
-      res.json({ devices: q.state ? owned.filter((d) => d.state === q.state) : owned });
+      const owned = s.devices.list({ ownerExtension: q.owner, ...(q.state ? { state: q.state } : {}) }, 1000, 0);
+      res.json({ devices: owned.map((d) => ({ mac: d.mac, state: devices.stateOf(d).state })) });
       return;
     }
     const q = parseWith(listQuery, req.query, 'query');

@@ -2,7 +2,6 @@
  * Hot-desk admin routes (CONTRACT §5): login/logout on a device, the session list, the sweep.
  * The `pbx` role may log in and out (PBX feature codes *91 / *92).
  */
-import { sessionEndsAt } from '../../domain/hotdesk-policy.js';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { SessionRecord } from '../../../db/stores/sessions.js';
@@ -85,8 +84,7 @@ export function sessionsRouter(ctx: Context): Router {
       ...(q.from !== undefined ? { from: q.from } : {}),
       ...(q.to !== undefined ? { to: q.to } : {}),
     };
-    const endsAt = (x: SessionRecord) => sessionEndsAt(x, ctx.config.hotdesk.dailyLogoutAt, ctx.config.provisioning.timeZone);
-    res.json({ sessions: ctx.stores.sessions.list(filter, q.limit, q.offset).map((x) => publicSession(x, endsAt)) });
+    res.json({ sessions: ctx.stores.sessions.list(filter, q.limit, q.offset).map((x) => publicSession(x, (y) => ctx.views.sessionEndsAt(y))) });
   });
   return r;
 }
