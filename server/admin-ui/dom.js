@@ -154,3 +154,17 @@ export function formValues(form) {
   }
   return out;
 }
+
+/** A filter form that reloads as the admin types (after `delayMs` of quiet) and at once on Enter. */
+export function liveFilter(form, load, delayMs, onInput = () => {}) {
+  let timer;
+  form.addEventListener('input', () => {
+    clearTimeout(timer);
+    onInput();
+    timer = setTimeout(load, delayMs);
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
+}

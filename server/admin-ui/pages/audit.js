@@ -1,6 +1,6 @@
 // The audit log: who changed what and when, newest first, with filters and older pages on request.
 import { api } from '../api.js';
-import { busy, deviceLink, field, fmtTime, formValues, h, input, link, showError, table } from '../dom.js';
+import { busy, deviceLink, field, fmtTime, formValues, h, input, link, liveFilter, showError, table } from '../dom.js';
 
 const PAGE = 100;
 
@@ -43,15 +43,7 @@ export async function render(ctx) {
       showError(results, err);
     }
   }
-  let timer;
-  filters.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(load, 300);
-  });
-  filters.addEventListener('submit', (e) => {
-    e.preventDefault();
-    load();
-  });
+  liveFilter(filters, load, 300);
   await load();
   return [h('h1', {}, 'Audit log'), filters, results];
 }

@@ -1,6 +1,6 @@
 // Devices: search and filter, add one, bulk add from CSV (checked first, then all or nothing).
 import { api, canChange } from '../api.js';
-import { ago, badge, busy, checkbox, deviceLink, field, formValues, h, input, section, select, showError, table, toast } from '../dom.js';
+import { ago, badge, busy, checkbox, deviceLink, field, formValues, h, input, liveFilter, section, select, showError, table, toast } from '../dom.js';
 import { VENDORS, deviceForm, deviceBody } from './device-form.js';
 
 export async function render(ctx) {
@@ -50,15 +50,8 @@ export async function render(ctx) {
       showError(results, err);
     }
   }
-  let timer;
-  filters.addEventListener('input', () => {
-    clearTimeout(timer);
+  liveFilter(filters, load, 200, () => {
     pageNo = 1;
-    timer = setTimeout(load, 200);
-  });
-  filters.addEventListener('submit', (e) => {
-    e.preventDefault();
-    load();
   });
   await load();
 

@@ -1,6 +1,6 @@
 // Hot-desk sessions: active and past, with why they ended; filters; CSV export of what is shown.
 import { api, optional } from '../api.js';
-import { badge, deviceLink, field, fmtTime, formValues, h, input, link, select, showError, table } from '../dom.js';
+import { badge, deviceLink, field, fmtTime, formValues, h, input, link, liveFilter, select, showError, table } from '../dom.js';
 
 const REASONS = {
   logout: 'signed out',
@@ -66,15 +66,7 @@ export async function render(ctx) {
       showError(results, err);
     }
   }
-  let timer;
-  filters.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(load, 250);
-  });
-  filters.addEventListener('submit', (e) => {
-    e.preventDefault();
-    load();
-  });
+  liveFilter(filters, load, 250);
   exportButton.addEventListener('click', () => download(`sessions-${new Date().toISOString().slice(0, 10)}.csv`, toCsv(shown)));
   await load();
   return [h('div', { class: 'page-head' }, h('h1', {}, 'Sessions'), exportButton), filters, results];
