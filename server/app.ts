@@ -7,7 +7,7 @@ import express, { type Express } from 'express';
 import type { Context } from './context.js';
 import { bearerAuth } from './http/auth.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
-import { createPhoneHandler } from './http/phone-handler.js';
+import { createPhoneHandler, type PhoneHandler } from './http/phone-handler.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { phoneRequestLog, requestLog } from './http/request-log.js';
 import { devicesRouter } from './http/admin/devices.js';
@@ -29,6 +29,8 @@ import { resyncRouter } from './http/admin/resync.js';
 export interface App {
   listener: RequestListener;
   express: Express;
+  /** The phone file handler in front of Express; its answer() serves the phone lane. */
+  phone: PhoneHandler;
 }
 
 export function createApp(ctx: Context): App {
@@ -79,14 +81,14 @@ export function createApp(ctx: Context): App {
   const phone = createPhoneHandler(ctx.provisioning, {
     maxUploadBytes: ctx.config.http.maxUploadBytes,
     trustProxy: ctx.config.http.trustProxy,
-    onError: (err, req) => ctx.log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
-    onResponse: (req, r, seconds) => {
+    onError: (err, call) => ctx.log.error({ err, method: call.method, path: call.url.split('?')[0] }, 'phone request failed'),
+    onResponse: (call, r, seconds) => {
       ctx.metrics.observePhone(r.vendor, r.kind, r.status, seconds);
-      logPhone(req, r.status, r.vendor, r.kind, seconds);
+      logPhone(call, r.status, r.vendor, r.kind, seconds);
     },
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!phone(req, res)) app(req, res);
   };
-  return { listener, express: app };
+  return { listener, express: app, phone };
 }

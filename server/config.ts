@@ -43,6 +43,11 @@ export const configSchema = z.strictObject({
      * machines with more cores than one: 0 keeps everything in one process.
      */
     phoneWorkers: z.number().int().min(0).max(64).default(0),
+    /**
+     * Plain-HTTP phone file requests answered straight from the socket (server/http/phone-lane.ts);
+     * false sends every request through node:http.
+     */
+    phoneLane: z.boolean().default(true),
     /** Upper bound of a phone upload (Polycom PUT) body. */
     maxUploadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /** Per-device cap of appended Polycom logs; oldest bytes are dropped. */

@@ -2,14 +2,13 @@
  * Composition root: load config, open the database, build the app, start jobs, listen.
  *   npm start -- --config deskprov.json
  */
-import { createServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Command } from 'commander';
 import { databaseModeWarning, openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
 import { Drain } from './http/drain.js';
-import { HTTP_TIMEOUTS } from './http/timeouts.js';
+import { phoneLane, phoneServerFactory } from './http/phone-lane.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
 import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
@@ -95,7 +94,11 @@ ctx.prerender.start();
 // nothing more on a connection about to be closed (server/http/drain.ts).
 const drain = new Drain();
 const listener = drain.wrap(app.listener);
-const newHttpServer = () => createServer(HTTP_TIMEOUTS, listener);
+// Plain-HTTP phone file requests are answered from the socket; node:http serves the rest (phone-lane.ts).
+const lane = config.http.phoneLane
+  ? phoneLane(app.phone.answer, () => drain.draining, (err) => log.error({ err }, 'phone lane could not write an answer'))
+  : null;
+const newHttpServer = phoneServerFactory(listener, lane);
 const server = newHttpServer();
 /** Every server object accepting connections (the extra acceptors too), for shutdown. */
 const servers: Array<ReturnType<typeof newHttpServer> | HttpsServer> = [server];

@@ -10,14 +10,14 @@
  * request metrics and enumeration failures go to the primary over IPC; the primary sends back
  * the blocked IPs.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
 import { createContext } from '../context.js';
 import { Drain } from '../http/drain.js';
 import { createPhoneHandler } from '../http/phone-handler.js';
-import { HTTP_TIMEOUTS } from '../http/timeouts.js';
+import { phoneLane, phoneServerFactory } from '../http/phone-lane.js';
 import { createLogger } from '../log.js';
 import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
@@ -89,8 +89,8 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     trustProxy: config.http.trustProxy,
     uploads: false,
     isDeferral: (err) => err instanceof DeferToPrimary,
-    onError: (err, req) => log.error({ err, method: req.method, url: req.url }, 'phone request failed'),
-    onResponse: (_req, r, seconds) => observed.record([r.vendor, r.kind, r.status, seconds]),
+    onError: (err, call) => log.error({ err, method: call.method, path: call.url.split('?')[0] }, 'phone request failed'),
+    onResponse: (_call, r, seconds) => observed.record([r.vendor, r.kind, r.status, seconds]),
   });
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
@@ -103,7 +103,19 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     if (!phone(req, res)) proxy(req, res);
   });
 
-  const servers: Array<ReturnType<typeof createServer>> = [];
+  // Plain-HTTP phone file requests are answered from the socket (server/http/phone-lane.ts).
+  const lane = config.http.phoneLane
+    ? phoneLane(
+        (req) => {
+          replica.check();
+          return phone.answer(req);
+        },
+        () => drain.draining,
+        (err) => log.error({ err }, 'phone lane could not write an answer'),
+      )
+    : null;
+  const newServer = phoneServerFactory(listener, lane);
+  const servers: Server[] = [];
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -128,7 +140,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     switch (m.type) {
       case 'listen': {
         if (!handle || stopping) return;
-        const s = createServer(HTTP_TIMEOUTS, listener);
+        const s = newServer();
         s.listen(handle as object, config.http.backlog);
         servers.push(s);
         return;

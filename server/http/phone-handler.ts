@@ -1,10 +1,13 @@
 /**
- * The phone hot path: a lean node:http handler that answers file requests at the root path
- * before Express sees them. Anything that is not a phone file goes on to the admin app.
+ * The phone hot path: file requests at the root path are answered before Express sees them,
+ * from the phone lane (phone-lane.ts) for plain-HTTP GETs and HEADs, and from a lean node:http
+ * handler for the rest (HTTPS, uploads, requests the lane hands over). Anything that is not a
+ * phone file goes on to the admin app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProvisioningService, PhoneResponse } from '../services/provisioning.js';
 import { tlsInfo } from './client-cert.js';
+import type { LaneRequest } from './phone-lane.js';
 
 /** Root paths that are not phone files. */
 const RESERVED = new Set(['healthz', 'metrics', 'favicon.ico', 'robots.txt', 'admin', 'api', 'phone']);
@@ -16,9 +19,9 @@ export interface PhoneHandlerOptions {
   maxUploadBytes: number;
   trustProxy: boolean;
   /** Observed by metrics and logs after each answer. */
-  onResponse?: (req: IncomingMessage, res: PhoneResponse, seconds: number) => void;
+  onResponse?: (call: PhoneCall, res: PhoneResponse, seconds: number) => void;
   /** An unexpected error while answering (the phone gets a bare 500, never the error). */
-  onError?: (err: unknown, req: IncomingMessage) => void;
+  onError?: (err: unknown, call: PhoneCall) => void;
   /**
    * Phone workers: an error for which this returns true means "not here": the handler returns
    * false without answering and the caller passes the request on. Uploads (PUT) are passed on
@@ -28,81 +31,149 @@ export interface PhoneHandlerOptions {
   uploads?: boolean;
 }
 
+/** A phone request as both ways in read it: node:http, and the phone lane (phone-lane.ts). */
+export interface PhoneCall {
+  method: string;
+  url: string;
+  /** The client's address (see clientAddress). */
+  ip: string;
+  userAgent: string | null;
+  ifNoneMatch: string | null;
+  authorization: string | null;
+  tls: ReturnType<typeof tlsInfo>;
+}
+
 /**
  * The client's address. With trustProxy, the last X-Forwarded-For entry: the one deskprov's own
  * reverse proxy appended. Entries before it are whatever the client sent, so trusting the first
  * would let anyone pick an address that passes allowlists and dodges every per-address limit.
  */
-export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const list = Array.isArray(fwd) ? fwd.join(',') : fwd;
-    const last = list?.slice(list.lastIndexOf(',') + 1).trim();
+export function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+  if (trustProxy && forwardedFor) {
+    const last = forwardedFor.slice(forwardedFor.lastIndexOf(',') + 1).trim();
     if (last) return last.startsWith('::ffff:') ? last.slice(7) : last;
   }
-  const ip = req.socket.remoteAddress ?? '';
+  const ip = remoteAddress ?? '';
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
-/** Returns false when the request is not for a phone file (the caller passes it on). */
-export function createPhoneHandler(service: ProvisioningService, opts: PhoneHandlerOptions) {
-  return function handlePhone(req: IncomingMessage, res: ServerResponse): boolean {
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const fwd = req.headers['x-forwarded-for'];
+  return clientAddress(Array.isArray(fwd) ? fwd.join(',') : fwd, req.socket.remoteAddress, trustProxy);
+}
+
+/**
+ * What the phone path makes of a method and URL: the file name asked for; an answer given
+ * without looking anything up (a name that is not a plain file name); or null: not a phone file
+ * request at all (the caller passes it on).
+ */
+export function phoneTarget(method: string, url: string, uploads: boolean): string | PhoneResponse | null {
+  if (method !== 'GET' && method !== 'HEAD' && (method !== 'PUT' || !uploads)) return null;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path.length < 2 || path.charCodeAt(0) !== 47 /* / */) return null;
+  const name = path.slice(1);
+  const slash = name.indexOf('/');
+  if (RESERVED.has(slash === -1 ? name : name.slice(0, slash))) return null;
+  // Anything that is not a plain name is refused here and never reaches a file lookup:
+  // encoded separators, traversal, NUL, nested paths, over-long names.
+  if (path.length > MAX_PATH) return plain(414, 'URI Too Long');
+  if (slash !== -1 || name.includes('%') || name.includes('..') || !PLAIN_NAME.test(name)) return plain(400, 'Bad Request');
+  return name;
+}
+
+/** Header values as the phone path takes them: several joined, and capped. */
+export function capped(v: string | string[] | undefined, max = 1024): string | null {
+  if (v === undefined) return null;
+  const s = Array.isArray(v) ? v.join(', ') : v;
+  return s.length > max ? s.slice(0, max) : s;
+}
+export const MAX_AUTHORIZATION = 2048;
+
+export interface PhoneHandler {
+  /** node:http: false when the request is not for a phone file (the caller passes it on). */
+  (req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * The phone lane (phone-lane.ts): the answer to a GET or HEAD, or null when this is not a phone
+   * file request or cannot be answered here (a deferral); observed like node:http answers.
+   */
+  answer(req: LaneRequest): PhoneResponse | null;
+}
+
+export function createPhoneHandler(service: ProvisioningService, opts: PhoneHandlerOptions): PhoneHandler {
+  const uploads = opts.uploads !== false;
+
+  function handlePhone(req: IncomingMessage, res: ServerResponse): boolean {
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD' && (method !== 'PUT' || opts.uploads === false)) return false;
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (path.length < 2 || path.charCodeAt(0) !== 47 /* / */) return false;
-    const name = path.slice(1);
-    const slash = name.indexOf('/');
-    const first = slash === -1 ? name : name.slice(0, slash);
-    if (RESERVED.has(first)) return false;
+    const target = phoneTarget(method, url, uploads);
+    if (target === null) return false;
     const started = process.hrtime.bigint();
-
-    // Anything that is not a plain name is refused here and never reaches a file lookup:
-    // encoded separators, traversal, NUL, nested paths, over-long names.
-    if (path.length > MAX_PATH) return reply(req, res, plain(414, 'URI Too Long'), started), true;
-    if (slash !== -1 || name.includes('%') || name.includes('..') || !PLAIN_NAME.test(name)) {
-      return reply(req, res, plain(400, 'Bad Request'), started), true;
-    }
-
-    const base = {
+    const call: PhoneCall = {
       method,
-      name,
+      url,
       ip: clientIp(req, opts.trustProxy),
-      userAgent: header(req, 'user-agent'),
-      ifNoneMatch: header(req, 'if-none-match'),
-      authorization: header(req, 'authorization', 2048),
+      userAgent: capped(req.headers['user-agent']),
+      ifNoneMatch: capped(req.headers['if-none-match']),
+      authorization: capped(req.headers.authorization, MAX_AUTHORIZATION),
       tls: tlsInfo(req),
     };
+    if (typeof target !== 'string') return reply(req, res, call, target, started), true;
     if (method !== 'PUT') {
-      const r = answer(req, base);
+      const r = answerFor(call, target);
       if (r === null) return false;
-      reply(req, res, r, started);
+      reply(req, res, call, r, started);
       return true;
     }
     readBody(req, opts.maxUploadBytes).then(
-      (body) => reply(req, res, body ? (answer(req, { ...base, body }) ?? plain(500, 'Internal Server Error')) : plain(413, 'Payload Too Large'), started),
-      () => reply(req, res, plain(400, 'Bad Request'), started),
+      (body) => reply(req, res, call, body ? (answerFor(call, target, body) ?? plain(500, 'Internal Server Error')) : plain(413, 'Payload Too Large'), started),
+      () => reply(req, res, call, plain(400, 'Bad Request'), started),
     );
     return true;
-  };
+  }
+
+  function answer(req: LaneRequest): PhoneResponse | null {
+    const target = phoneTarget(req.method, req.url, false);
+    if (target === null) return null;
+    const started = process.hrtime.bigint();
+    const call: PhoneCall = {
+      method: req.method,
+      url: req.url,
+      ip: clientAddress(req.forwardedFor ?? undefined, req.remoteAddress, opts.trustProxy),
+      userAgent: capped(req.userAgent ?? undefined),
+      ifNoneMatch: capped(req.ifNoneMatch ?? undefined),
+      authorization: capped(req.authorization ?? undefined, MAX_AUTHORIZATION),
+      tls: null,
+    };
+    const r = typeof target === 'string' ? answerFor(call, target) : target;
+    if (r !== null) opts.onResponse?.(call, r, Number(process.hrtime.bigint() - started) / 1e9);
+    return r;
+  }
 
   /**
    * The service's answer; an exception (database busy, a bug) becomes a bare 500 and is logged,
    * never shown. null: deferred (phone workers only; uploads are never handled there).
    */
-  function answer(req: IncomingMessage, r: Parameters<ProvisioningService['handle']>[0]): PhoneResponse | null {
+  function answerFor(call: PhoneCall, name: string, body?: Buffer): PhoneResponse | null {
     try {
-      return service.handle(r);
+      return service.handle({
+        method: call.method,
+        name,
+        ip: call.ip,
+        userAgent: call.userAgent,
+        ifNoneMatch: call.ifNoneMatch,
+        authorization: call.authorization,
+        tls: call.tls,
+        ...(body ? { body } : {}),
+      });
     } catch (err) {
       if (opts.isDeferral?.(err)) return null;
-      opts.onError?.(err, req);
+      opts.onError?.(err, call);
       return plain(500, 'Internal Server Error');
     }
   }
 
-  function reply(req: IncomingMessage, res: ServerResponse, r: PhoneResponse, started: bigint): void {
+  function reply(req: IncomingMessage, res: ServerResponse, call: PhoneCall, r: PhoneResponse, started: bigint): void {
     // An explicit length: no chunked framing (cheaper, and old phone firmware handles it best).
     // Headers go to writeHead in one object: setHeader() first would send node down its slower
     // merge path on every request.
@@ -113,8 +184,10 @@ export function createPhoneHandler(service: ProvisioningService, opts: PhoneHand
     if (r.status === 413) headers = { ...headers, Connection: 'close' };
     res.writeHead(r.status, headers);
     res.end(req.method === 'HEAD' || r.status === 304 ? undefined : r.body);
-    opts.onResponse?.(req, r, Number(process.hrtime.bigint() - started) / 1e9);
+    opts.onResponse?.(call, r, Number(process.hrtime.bigint() - started) / 1e9);
   }
+
+  return Object.assign(handlePhone, { answer });
 }
 
 function plain(status: number, text: string): PhoneResponse {
@@ -125,13 +198,6 @@ function plain(status: number, text: string): PhoneResponse {
     vendor: null,
     kind: null,
   };
-}
-
-function header(req: IncomingMessage, name: string, max = 1024): string | null {
-  const v = req.headers[name];
-  if (v === undefined) return null;
-  const s = Array.isArray(v) ? v.join(', ') : v;
-  return s.length > max ? s.slice(0, max) : s;
 }
 
 /** The request body, or null when it exceeds `limit` (the rest is discarded, nothing is stored). */

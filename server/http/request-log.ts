@@ -4,10 +4,10 @@
  * status and milliseconds. Phone file requests: debug only, so a boot storm of thousands of
  * phones does not flood the log at the default level.
  */
-import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../log.js';
+import type { PhoneCall } from './phone-handler.js';
 
 export function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
@@ -24,10 +24,10 @@ export function requestLog(log: Logger): RequestHandler {
 }
 
 /** For the phone handler's onResponse: a debug line per phone request, built only when debug is on. */
-export function phoneRequestLog(log: Logger): (req: IncomingMessage, status: number, vendor: string | null, kind: string | null, seconds: number) => void {
-  return (req, status, vendor, kind, seconds) => {
+export function phoneRequestLog(log: Logger): (call: PhoneCall, status: number, vendor: string | null, kind: string | null, seconds: number) => void {
+  return (call, status, vendor, kind, seconds) => {
     if (!log.isLevelEnabled('debug')) return;
-    log.debug({ method: req.method, path: pathOnly(req.url ?? '/'), status, vendor, kind, ms: Math.round(seconds * 1e4) / 10, ip: req.socket.remoteAddress }, 'phone request');
+    log.debug({ method: call.method, path: pathOnly(call.url), status, vendor, kind, ms: Math.round(seconds * 1e4) / 10, ip: call.ip }, 'phone request');
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import supertest from 'supertest';
 import { openDatabase, type Db } from '../../db/index.js';
@@ -13,6 +14,16 @@ import { createContext, type Context } from '../../server/context.js';
 import { ManualClock } from '../../server/services/clock.js';
 import { ensureAdminToken } from '../../server/services/tokens.js';
 import { createLogger } from '../../server/log.js';
+import { phoneLane, phoneServerFactory } from '../../server/http/phone-lane.js';
+
+type Agent = ReturnType<typeof supertest>;
+
+/** supertest over a new server per request, as supertest(listener) does for a bare listener. */
+function perRequest(newServer: () => Server): Agent {
+  return new Proxy({} as Agent, {
+    get: (_target, verb: string) => (...args: unknown[]) => (supertest(newServer()) as unknown as Record<string, (...a: unknown[]) => unknown>)[verb]!(...args),
+  });
+}
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -24,7 +35,10 @@ export interface Harness {
   clock: ManualClock;
   ctx: Context;
   app: App;
-  /** supertest against the app listener */
+  /**
+   * supertest against the app as deskprov serves it: node:http with the phone lane in front
+   * (server/http/phone-lane.ts), a fresh server on an ephemeral port for each request.
+   */
   http: ReturnType<typeof supertest>;
   /** `Authorization` header value for the admin token */
   auth: string;
@@ -61,6 +75,8 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
   const log = createLogger('debug', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const ctx = createContext({ config, db, clock, log, templateDir: opts.templateDir ?? null });
   const app = createApp(ctx);
+  const lane = config.http.phoneLane ? phoneLane(app.phone.answer, () => false, (err) => log.error({ err }, 'phone lane could not write an answer')) : null;
+  const newServer = phoneServerFactory(app.listener, lane);
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -77,7 +93,7 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
     clock,
     ctx,
     app,
-    http: supertest(app.listener),
+    http: perRequest(newServer),
     auth: `Bearer ${ADMIN_TOKEN}`,
     logs,
     close,

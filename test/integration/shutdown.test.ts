@@ -2,8 +2,8 @@
  * Graceful shutdown of the real process: `node --import tsx server/main.ts` on a temp database
  * and port. SIGTERM while a phone's upload is half sent: the upload completes with 2xx and is
  * stored (and its fetch record written) and its answer says Connection: close; a request sent on a
- * keep-alive connection that was idle at SIGTERM is answered (Connection: close), not cut off; new
- * connections are refused, and the process exits 0.
+ * keep-alive connection that was idle at SIGTERM (node:http's or the phone lane's) is answered
+ * (Connection: close), not cut off; new connections are refused, and the process exits 0.
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
@@ -50,6 +50,15 @@ describe('graceful shutdown (real process)', function () {
       }).on('error', reject);
     });
     expect((await get(idleAgent)).connection).to.equal('keep-alive');
+    // And one the phone lane holds (a phone between its boot files; server/http/phone-lane.ts).
+    const phoneAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const phoneGet = () => new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: `/${MAC}.cfg`, agent: phoneAgent, headers: { 'User-Agent': `FileTransport PolycomVVX-VVX_450-UA/6.4.3.5018 (SN:${MAC}) Type/Application` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      }).on('error', reject);
+    });
+    expect(await phoneGet()).to.deep.equal({ status: 200, connection: 'keep-alive' });
 
     const body = Buffer.from('boot log line\n'.repeat(2000));
     const agent = new http.Agent({ keepAlive: true });
@@ -75,6 +84,9 @@ describe('graceful shutdown (real process)', function () {
     const late = await get(idleAgent).catch((err: Error) => ({ status: 0, connection: err.message }));
     expect(late, 'request on an idle keep-alive connection right after SIGTERM').to.deep.equal({ status: 200, connection: 'close' });
     idleAgent.destroy();
+    const latePhone = await phoneGet().catch((err: Error) => ({ status: 0, connection: err.message }));
+    expect(latePhone, 'phone request on an idle lane connection right after SIGTERM').to.deep.equal({ status: 200, connection: 'close' });
+    phoneAgent.destroy();
 
     // Once SIGTERM is in, the listener is closed: a new connection is refused.
     await new Promise((r) => setTimeout(r, 250));

@@ -1,0 +1,308 @@
+/**
+ * The phone lane: plain-HTTP connections are read here before node:http sees them, and the
+ * requests phones make all day (a GET or HEAD of one file, a few well-formed headers) are
+ * answered straight from the socket. node:http builds a parser, an IncomingMessage and a
+ * ServerResponse (two streams) for every request; on this machine that was about half the cost
+ * of serving a cached phone file (wrk, 1,000 connections: node:http answering from memory
+ * ~16,000-21,000/s, the same bytes written from a socket's data handler ~44,000/s).
+ *
+ * node:http stays the authority on HTTP. The lane answers only requests inside a strict subset
+ * it can read exactly as node:http would: a complete head in the bytes at hand, `GET`/`HEAD`,
+ * `HTTP/1.1`, a phone file path, header names that are tokens and values of visible ASCII, one
+ * Host, no body framing (Content-Length, Transfer-Encoding), no Expect or Upgrade, no repeated
+ * header that the phone path reads. Anything else (an admin or console request, an upload, a
+ * head split over two reads, HTTP/1.0, a header node:http would refuse or fold, a request the
+ * phone path defers) hands the connection to node:http from that request on: its own
+ * connection listener gets the socket and the unread bytes, from the first byte of that request,
+ * and keeps the connection to its end. The differential test (test/integration/phone-lane.test.ts)
+ * sends random and malformed requests to node:http with and without the lane and requires the
+ * same bytes back.
+ *
+ * Answers carry the headers node:http would write, in its order: the answer's own, then Date,
+ * Connection and Keep-Alive. HTTPS connections never come here (node:https serves them).
+ */
+import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { HTTP_TIMEOUTS } from './timeouts.js';
+
+/** A request the lane can answer, as read from the head. */
+export interface LaneRequest {
+  method: 'GET' | 'HEAD';
+  url: string;
+  host: string;
+  userAgent: string | null;
+  ifNoneMatch: string | null;
+  authorization: string | null;
+  forwardedFor: string | null;
+  remoteAddress: string | undefined;
+}
+
+/** An answer: status, headers (arrays become repeated lines) and body. */
+export interface LaneAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer | string;
+}
+
+export interface PhoneLaneOptions {
+  /** The answer, or null: not one for the lane (the connection goes to node:http). */
+  answer(req: LaneRequest): LaneAnswer | null;
+  /** node:http's keepAliveTimeout: an idle connection is closed after it; also sent in Keep-Alive. */
+  keepAliveTimeoutMs: number;
+  /** Before its first request a connection gets this long (node:http's headersTimeout). */
+  headersTimeoutMs: number;
+  /** True once shutting down: every answer closes its connection (server/http/drain.ts). */
+  draining(): boolean;
+  /** An answer that could not be written (a bug; the connection is closed). */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * A factory of the node:http servers phones reach (HTTP_TIMEOUTS, `listener`), each with `lane`
+ * in front when there is one (`http.phoneLane`). Every accept handle gets its own server.
+ */
+export function phoneServerFactory(listener: RequestListener, lane: PhoneLane | null): () => Server {
+  return () => {
+    const server = createServer(HTTP_TIMEOUTS, listener);
+    return lane ? lane.attach(server) : server;
+  };
+}
+
+/** The lane with the listeners' timeouts (HTTP_TIMEOUTS). */
+export function phoneLane(answer: PhoneLaneOptions['answer'], draining: () => boolean, onError: (err: unknown) => void): PhoneLane {
+  return new PhoneLane({ answer, draining, onError, keepAliveTimeoutMs: HTTP_TIMEOUTS.keepAliveTimeout, headersTimeoutMs: HTTP_TIMEOUTS.headersTimeout });
+}
+
+/** Longest head the lane reads (node:http's limit is 16 KiB; a phone's head is under 1 KiB). */
+const MAX_HEAD = 8192;
+const MAX_HEADER_LINES = 64;
+/** Output a connection may have waiting in its socket before node:http's backpressure takes over. */
+const MAX_QUEUED = 256 * 1024;
+/** A header name: an RFC 9110 token. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A header value: visible ASCII, space and tab only (node:http decides about anything else). */
+const VALUE = /^[\t\x20-\x7e]*$/;
+/** A request target: a path and query of unreserved, sub-delims, ':', '@', '/', '?' and '%' only. */
+const TARGET = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*$/;
+
+export class PhoneLane {
+  private dateText = '';
+  private dateSecond = -1;
+  private readonly keepAliveLine: string;
+
+  constructor(private readonly opts: PhoneLaneOptions) {
+    this.keepAliveLine = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
+  }
+
+  /**
+   * Puts the lane in front of `server`'s own connection handling and returns the server. Must be
+   * called before the server accepts anything. The server's closeIdleConnections() (called by
+   * close() and by the shutdown drain) also ends the lane's connections that have nothing left to
+   * send: between requests every lane connection is idle.
+   */
+  attach<S extends Server>(server: S): S {
+    const own = server.listeners('connection') as Array<(this: S, socket: Socket) => void>;
+    if (own.length !== 1) throw new Error('phone lane: expected node:http connection listener only');
+    const nodeListener = own[0]!;
+    const sockets = new Set<Socket>();
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => this.accept(socket, sockets, (s) => nodeListener.call(server, s)));
+    const closeNodeIdle = server.closeIdleConnections.bind(server);
+    server.closeIdleConnections = () => {
+      closeNodeIdle();
+      for (const s of sockets) if (s.writableLength === 0) s.destroy();
+    };
+    return server;
+  }
+
+  private date(): string {
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateText = new Date(second * 1000).toUTCString();
+    }
+    return this.dateText;
+  }
+
+  private accept(socket: Socket, sockets: Set<Socket>, handOver: (socket: Socket) => void): void {
+    const lane = this;
+    let served = false;
+    sockets.add(socket);
+    socket.setTimeout(this.opts.headersTimeoutMs);
+
+    /** The lane lets go of the connection (its error listener stays unless node:http takes over). */
+    function release(): void {
+      sockets.delete(socket);
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('timeout', onTimeout);
+      socket.removeListener('close', onClose);
+      socket.setTimeout(0);
+    }
+    /** node:http takes the connection over, starting with `rest` (the unanswered bytes). */
+    function toNode(rest: Buffer): void {
+      release();
+      socket.removeListener('error', onError);
+      handOver(socket);
+      // What node:http would have read from the socket itself: its data listener is now the only one.
+      if (rest.length > 0) socket.emit('data', rest);
+    }
+    function onData(chunk: Buffer): void {
+      const text = chunk.toString('latin1');
+      let at = 0;
+      while (at < text.length) {
+        const end = text.indexOf('\r\n\r\n', at);
+        if (end === -1 || end - at > MAX_HEAD) return toNode(chunk.subarray(at));
+        const req = readHead(text, at, end, socket.remoteAddress);
+        const answer = req && lane.opts.answer(req);
+        if (!answer || !req) return toNode(chunk.subarray(at));
+        at = end + 4;
+        const close = req.close || lane.opts.draining();
+        try {
+          lane.write(socket, req.method, answer, close);
+        } catch (err) {
+          // An answer that cannot be written as HTTP (a bug): the connection ends unanswered.
+          lane.opts.onError?.(err);
+          release();
+          socket.destroy();
+          return;
+        }
+        if (close) {
+          release();
+          socket.end();
+          return;
+        }
+        if (!served) {
+          served = true;
+          socket.setTimeout(lane.opts.keepAliveTimeoutMs);
+        }
+        // A client that sends faster than it reads: node:http's backpressure from here on.
+        if (socket.writableLength > MAX_QUEUED) return toNode(chunk.subarray(at));
+      }
+    }
+    function onEnd(): void {
+      // The client is done sending (node:http servers allow half-open connections): finish ours.
+      release();
+      socket.end();
+    }
+    function onTimeout(): void {
+      release();
+      socket.destroy();
+    }
+    function onError(): void {
+      // A reset or a broken pipe: nothing to answer any more. (Stays on after release.)
+      release();
+      socket.destroy();
+    }
+    function onClose(): void {
+      release();
+    }
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('timeout', onTimeout);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  private write(socket: Socket, method: string, a: LaneAnswer, close: boolean): void {
+    let head = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'unknown'}\r\n`;
+    let hasLength = false;
+    for (const name in a.headers) {
+      const v = a.headers[name]!;
+      if (typeof v === 'string') head += headerLine(name, v);
+      else for (const each of v) head += headerLine(name, each);
+      if (name === 'Content-Length') hasLength = true;
+    }
+    const body = a.status === 304 ? '' : a.body;
+    if (!hasLength && a.status !== 304) head += `Content-Length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
+    head += `Date: ${this.date()}\r\n`;
+    head += close ? 'Connection: close\r\n\r\n' : this.keepAliveLine;
+    if (method === 'HEAD' || body.length === 0) {
+      socket.write(head, 'latin1');
+      return;
+    }
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(body);
+    socket.uncork();
+  }
+}
+
+/** One header line; a name or value that could split the head is a bug, and never written. */
+function headerLine(name: string, value: string): string {
+  if (!TOKEN.test(name) || !VALUE.test(value)) throw new Error(`phone lane: refusing to write header ${JSON.stringify(name)}`);
+  return `${name}: ${value}\r\n`;
+}
+
+/**
+ * The request whose head is text[start, end) (end: the index of its blank line), or null when it
+ * is outside the subset the lane answers.
+ */
+export function readHead(text: string, start: number, end: number, remoteAddress: string | undefined): (LaneRequest & { close: boolean }) | null {
+  const lineEnd = text.indexOf('\r\n', start);
+  let method: 'GET' | 'HEAD';
+  let from: number;
+  if (text.startsWith('GET /', start)) (method = 'GET'), (from = start + 4);
+  else if (text.startsWith('HEAD /', start)) (method = 'HEAD'), (from = start + 5);
+  else return null;
+  const space = text.indexOf(' ', from);
+  if (space === -1 || space + 9 !== lineEnd || !text.startsWith(' HTTP/1.1', space)) return null;
+  const url = text.slice(from, space);
+  if (!TARGET.test(url)) return null;
+
+  let host: string | null = null;
+  let userAgent: string | null = null;
+  let ifNoneMatch: string | null = null;
+  let authorization: string | null = null;
+  let forwardedFor: string | null = null;
+  let connection: string | null = null;
+  let lines = 0;
+  let at = lineEnd + 2;
+  while (at < end + 2) {
+    if (++lines > MAX_HEADER_LINES) return null;
+    const eol = text.indexOf('\r\n', at);
+    const colon = text.indexOf(':', at);
+    if (colon === -1 || colon > eol) return null;
+    const name = text.slice(at, colon);
+    const raw = text.slice(colon + 1, eol);
+    at = eol + 2;
+    if (!TOKEN.test(name) || !VALUE.test(raw)) return null;
+    const value = raw.trim(); // only spaces and tabs can be at its ends (VALUE)
+    switch (name.toLowerCase()) {
+      case 'host':
+        if (host !== null) return null;
+        host = value;
+        break;
+      case 'user-agent':
+        if (userAgent !== null) return null;
+        userAgent = value;
+        break;
+      case 'if-none-match':
+        if (ifNoneMatch !== null) return null;
+        ifNoneMatch = value;
+        break;
+      case 'authorization':
+        if (authorization !== null) return null;
+        authorization = value;
+        break;
+      case 'x-forwarded-for':
+        if (forwardedFor !== null) return null;
+        forwardedFor = value;
+        break;
+      case 'connection':
+        if (connection !== null) return null;
+        connection = value.toLowerCase();
+        if (connection !== 'keep-alive' && connection !== 'close') return null;
+        break;
+      case 'content-length':
+      case 'transfer-encoding':
+      case 'expect':
+      case 'upgrade':
+      case 'http2-settings':
+        return null;
+    }
+  }
+  if (host === null) return null;
+  return { method, url, host, userAgent, ifNoneMatch, authorization, forwardedFor, remoteAddress, close: connection === 'close' };
+}

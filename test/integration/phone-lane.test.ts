@@ -1,0 +1,252 @@
+/**
+ * The phone lane (server/http/phone-lane.ts) against node:http alone, over real sockets: the
+ * same bytes sent to both must get the same bytes back (Date and X-Request-Id aside), whatever
+ * the bytes are. The lane answers what it can read exactly and hands everything else to
+ * node:http, mid-connection if need be; these tests hold it to that.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { Server } from 'node:http';
+import net from 'node:net';
+import { PhoneLane, phoneServerFactory } from '../../server/http/phone-lane.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+
+const YEALINK = { mac: '001565aabbcc', ua: 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc' };
+const POLYCOM = { mac: '0004f2aabbcc', ua: 'FileTransport PolycomVVX-VVX_450-UA/6.4.3.5017 (SN:0004f2aabbcc) Type/Application' };
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+}
+
+/**
+ * Sends `chunks` (latin1) on one connection, each as its own write a few ms apart, and returns
+ * everything that comes back until the server closes the connection or says nothing for `idleMs`.
+ */
+function exchange(port: number, chunks: string[], idleMs = 60): Promise<{ bytes: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let bytes = '';
+    let timer: NodeJS.Timeout | null = null;
+    let sent = false;
+    const done = (closed: boolean) => {
+      if (timer) clearTimeout(timer);
+      socket.destroy();
+      resolve({ bytes, closed });
+    };
+    const idle = () => {
+      if (timer) clearTimeout(timer);
+      if (sent) timer = setTimeout(() => done(false), idleMs);
+    };
+    socket.on('data', (d: Buffer) => {
+      bytes += d.toString('latin1');
+      idle();
+    });
+    socket.on('end', () => done(true));
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? done(true) : reject(err)));
+    socket.on('connect', async () => {
+      for (const c of chunks) {
+        if (socket.destroyed) break;
+        socket.write(Buffer.from(c, 'latin1'));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      sent = true;
+      idle();
+    });
+  });
+}
+
+/** What may differ between two servers answering the same request. */
+const normalize = (s: string) => s.replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: -').replace(/\r\nX-Request-Id: [^\r\n]*/g, '\r\nX-Request-Id: -');
+/** node:http's bare answer to bytes it cannot parse, just before it closes the connection. */
+const BARE_ERROR = /HTTP\/1\.1 4\d\d [A-Za-z ]+\r\nConnection: close\r\n\r\n$/;
+
+/**
+ * The lane's bytes against node:http's alone. One difference comes from node:http itself: when a
+ * read holds answerable requests followed by bytes it cannot parse, how many of the answers still
+ * queued it writes before closing, and whether it writes its bare 4xx, depends on how its parser
+ * was fed (from the socket's handle, as node:http alone; or by a data event, as after a hand-over)
+ * and on where its callbacks fall. So where the bytes differ, both connections must close and,
+ * without that 4xx, one side's bytes must be the other's cut short at the end of an answer: the
+ * same answers to the same requests, in the same order, until one side stopped.
+ */
+function expectSameAnswers(lane: { bytes: string; closed: boolean }, alone: { bytes: string; closed: boolean }, sent: string[]): void {
+  const a = normalize(lane.bytes);
+  const b = normalize(alone.bytes);
+  const what = JSON.stringify(sent);
+  expect(lane.closed, `connection closed? ${what}`).to.equal(alone.closed);
+  if (a === b) return;
+  const strip = (t: string) => t.replace(BARE_ERROR, '');
+  const shortOf = strip(b).startsWith(strip(a)) || strip(a).startsWith(strip(b));
+  expect(lane.closed && shortOf, `${what}\nlane:  ${JSON.stringify(a)}\nalone: ${JSON.stringify(b)}`).to.equal(true);
+}
+
+describe('phone lane', function () {
+  this.timeout(60_000);
+  let h: Harness;
+  let withLane: Server;
+  let nodeOnly: Server;
+  let lanePort: number;
+  let nodePort: number;
+  const etags: Record<string, string> = {};
+
+  before(async () => {
+    // Unknown MACs count towards the enumeration guard: a block part-way through would answer the
+    // same request differently on the two servers.
+    h = createHarness({ config: { security: { enumeration: { maxFailures: 1_000_000 } } } });
+    const ok = (r: { status: number; body: unknown }) => expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    ok(await h.http.post('/api/v1/users').set('Authorization', h.auth).send({ extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice', pin: '2468' }));
+    ok(await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac: YEALINK.mac, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }));
+    ok(await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac: POLYCOM.mac, vendor: 'polycom', model: 'VVX450' }));
+    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false });
+    withLane = phoneServerFactory(h.app.listener, lane)();
+    nodeOnly = phoneServerFactory(h.app.listener, null)();
+    [lanePort, nodePort] = await Promise.all([listen(withLane), listen(nodeOnly)]);
+    for (const [name, ua] of [[`${YEALINK.mac}.cfg`, YEALINK.ua], [`${POLYCOM.mac}.cfg`, POLYCOM.ua]] as const) {
+      const r = await h.http.get(`/${name}`).set('User-Agent', ua);
+      expect(r.status).to.equal(200);
+      etags[name] = String(r.headers.etag);
+    }
+  });
+
+  after(() => {
+    withLane?.close();
+    nodeOnly?.close();
+    h?.destroy();
+  });
+
+  const get = (path: string, ...headers: string[]) => `GET ${path} HTTP/1.1\r\nHost: prov.test\r\n${headers.map((x) => `${x}\r\n`).join('')}\r\n`;
+
+  it('answers the same bytes as node:http alone, for any request bytes (property)', async () => {
+    const target = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(`/${YEALINK.mac}.cfg`, `/${POLYCOM.mac}.cfg`, '/y000000000108.cfg', '/000000000000.cfg', `/${YEALINK.mac}.boot`, '/001565000999.cfg', `/${POLYCOM.mac}-app.log`, `/${YEALINK.mac}.cfg?x=1`) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('/..%2fetc%2fpasswd', '/a/b.cfg', '/.env', '/api/v1/devices', '/phone/yealink/001565aabbcc/login', '/admin/', '/', '/%00', `/${'a'.repeat(200)}.cfg`, '/caf\xe9.cfg', '/a"b.cfg'),
+      },
+    );
+    // Mostly requests a phone makes (the lane's to answer), with every kind of trouble mixed in.
+    const header = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(`User-Agent: ${YEALINK.ua}`, `User-Agent: ${POLYCOM.ua}`, 'User-Agent: curl/8.0', 'user-agent:   spaced   ', 'User-Agent: caf\xe9') },
+      { weight: 2, arbitrary: fc.constantFrom(`If-None-Match: ${etags[`${YEALINK.mac}.cfg`] ?? '"x"'}`, 'If-None-Match: *', 'If-None-Match: "nope"') },
+      { weight: 3, arbitrary: fc.constantFrom('Connection: close', 'Connection: keep-alive', 'Connection: Upgrade', 'connection: CLOSE') },
+      { weight: 2, arbitrary: fc.constantFrom('X-Forwarded-For: 10.0.0.1', 'Authorization: Basic YTpi', 'Accept: */*', 'X-Empty:', 'Host: second.host') },
+      { weight: 1, arbitrary: fc.constantFrom('Content-Length: 0', 'Content-Length: 4', 'Transfer-Encoding: chunked', 'Expect: 100-continue', 'Upgrade: websocket') },
+      { weight: 1, arbitrary: fc.constantFrom(' folded continuation', 'Bad Name: x', 'NoColon', 'X-Nul: a\x00b', 'X-Ctl: a\x01b', `X-Long: ${'v'.repeat(9000)}`) },
+    );
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'GET', 'GET', 'GET', 'HEAD', 'HEAD', 'PUT', 'POST', 'OPTIONS', 'get'),
+      target,
+      version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 '),
+      host: fc.constantFrom(true, true, true, true, true, false),
+      headers: fc.array(header, { maxLength: 4 }),
+      eol: fc.constantFrom('\r\n', '\r\n', '\r\n', '\r\n', '\r\n', '\n'),
+      body: fc.constantFrom('', '', '', '', 'abcd', '0\r\n\r\n'),
+    });
+    const toText = (r: { method: string; target: string; version: string; host: boolean; headers: string[]; eol: string; body: string }) =>
+      [`${r.method} ${r.target} ${r.version}`, ...(r.host ? ['Host: prov.test'] : []), ...r.headers, '', ''].join(r.eol) + r.body;
+    await fc.assert(
+      fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { maxLength: 2 }), async (requests, cuts) => {
+        const text = requests.map(toText).join('');
+        const at = [...new Set(cuts.map((c) => c % text.length))].sort((a, b) => a - b);
+        const chunks = [0, ...at].map((from, i) => text.slice(from, at[i] ?? text.length)).filter((c) => c.length > 0);
+        const [a, b] = await Promise.all([exchange(lanePort, chunks), exchange(nodePort, chunks)]);
+        expectSameAnswers(a, b, chunks);
+      }),
+      { numRuns: Number(process.env.LANE_RUNS ?? 120) },
+    );
+  });
+
+  it('answers pipelined requests in order, and an upload after them on the same connection', async () => {
+    const body = 'log line\n';
+    const chunks = [
+      get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`) +
+        get(`/${POLYCOM.mac}.cfg`, `User-Agent: ${POLYCOM.ua}`) +
+        `HEAD /${YEALINK.mac}.cfg HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: ${YEALINK.ua}\r\n\r\n`,
+      // node:http takes the connection over at the PUT, and answers the GET after it too.
+      `PUT /${POLYCOM.mac}-app.log HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: ${POLYCOM.ua}\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`, 'Connection: close'),
+    ];
+    const { bytes, closed } = await exchange(lanePort, chunks, 500);
+    expect(closed, 'closed after the Connection: close request').to.equal(true);
+    const statuses = [...bytes.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    expect(statuses).to.deep.equal([200, 200, 200, 201, 200]);
+    const etagsSeen = [...bytes.matchAll(/\r\nETag: ("[^"]+")/g)].map((m) => m[1]);
+    expect(etagsSeen.slice(0, 3)).to.deep.equal([etags[`${YEALINK.mac}.cfg`], etags[`${POLYCOM.mac}.cfg`], etags[`${YEALINK.mac}.cfg`]]);
+    expect(bytes).to.include('account.1.user_name = 1001');
+    const files = await h.http.get(`/api/v1/devices/${POLYCOM.mac}/files/app.log`).set('Authorization', h.auth);
+    expect(files.status).to.equal(200);
+    expect(files.text).to.equal(body);
+  });
+
+  it("closes the connection after answering a request that says Connection: close", async () => {
+    const r = await exchange(lanePort, [get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`, 'Connection: close') + get(`/${POLYCOM.mac}.cfg`)], 5_000);
+    expect(r.closed).to.equal(true);
+    expect((r.bytes.match(/HTTP\/1\.1 /g) ?? []).length, 'nothing answered after it').to.equal(1);
+    expect(r.bytes).to.include('\r\nConnection: close\r\n\r\n');
+  });
+
+  it('a client that sends without reading gets every answer, in order, once node:http takes over the backpressure', async () => {
+    const n = 400; // ~2 KB each: well past what the lane lets queue in one socket
+    const socket = net.connect(lanePort, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.pause();
+    socket.write(Array.from({ length: n }, (_, i) => get(`/${YEALINK.mac}.cfg?n=${i}`, `User-Agent: ${YEALINK.ua}`)).join(''));
+    await new Promise((r) => setTimeout(r, 200));
+    let bytes = '';
+    socket.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+    socket.resume();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if ((bytes.match(/HTTP\/1\.1 200 OK/g) ?? []).length >= n) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    socket.destroy();
+    expect((bytes.match(/HTTP\/1\.1 /g) ?? []).length).to.equal(n);
+    expect((bytes.match(/account\.1\.user_name = 1001/g) ?? []).length).to.equal(n);
+  });
+
+  it('closes an idle keep-alive connection after its keep-alive timeout, and one that never sends after the headers timeout', async () => {
+    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 150, headersTimeoutMs: 100, draining: () => false });
+    const server = phoneServerFactory(h.app.listener, lane)();
+    const port = await listen(server);
+    try {
+      const started = Date.now();
+      const served = await exchange(port, [get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`)], 5_000);
+      expect(served.closed).to.equal(true);
+      expect(served.bytes).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(Date.now() - started).to.be.within(140, 4_000);
+      const silent = await exchange(port, [], 5_000);
+      expect(silent).to.deep.equal({ bytes: '', closed: true });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('while draining, answers with Connection: close and closes the connection; close() ends idle lane connections', async () => {
+    let draining = false;
+    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => draining });
+    const server = phoneServerFactory(h.app.listener, lane)();
+    const port = await listen(server);
+    // An idle lane connection: answered once, then silent.
+    const idle = net.connect(port, '127.0.0.1');
+    let idleBytes = '';
+    idle.on('data', (d: Buffer) => (idleBytes += d.toString('latin1')));
+    const idleClosed = new Promise<void>((r) => idle.on('close', () => r()));
+    idle.write(get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(idleBytes).to.include('Connection: keep-alive');
+
+    draining = true;
+    const r = await exchange(port, [get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`)], 5_000);
+    expect(r.closed).to.equal(true);
+    expect(r.bytes).to.include('\r\nConnection: close\r\n');
+    expect(r.bytes).not.to.include('Keep-Alive');
+
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await idleClosed;
+    await closed;
+  });
+});
