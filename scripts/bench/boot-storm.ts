@@ -16,7 +16,8 @@
  *     nginx serving the same configs;
  *  2. cached phone files: phones run their vendor's boot sequence with real User-Agents over C
  *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files, with
- *     node:http serving the same files from memory as the ceiling for a Node server (lib/bare-node.ts);
+ *     node:http and deskprov's phone lane serving the same files from memory as ceilings for a Node
+ *     server (lib/bare-node.ts);
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
  * The client runs on the same 2 cores as the server: the figures are a floor, and ratios to
@@ -111,12 +112,16 @@ async function main(): Promise<void> {
     { name: 'nginx', port: () => nginx.port },
     { name: 'deskprov', port: () => deskprov.port },
   ];
-  // wrk also measures the ceiling for a Node server here (lib/bare-node.ts): the same files from
+  // wrk also measures ceilings for a Node server here (lib/bare-node.ts): the same files from
   // memory in as many processes as deskprov, each with as many accept handles, with nothing of
-  // deskprov's own work.
-  const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers, ACCEPTORS) : null;
+  // deskprov's own work: answered by node:http, and by deskprov's phone lane.
+  const bare = opts.wrk ? await startBareNode(root, 1 + opts.workers, ACCEPTORS, 'node:http') : null;
   if (bare) stops.push(() => bare.stop()); // also on failure; stop() twice is harmless
-  const wrkServers = bare ? [...servers, { name: 'node:http', port: () => bare.port }] : servers;
+  const bareLane = opts.wrk ? await startBareNode(root, 1 + opts.workers, ACCEPTORS, 'lane') : null;
+  if (bareLane) stops.push(() => bareLane.stop());
+  const wrkServers = bare && bareLane
+    ? [...servers, { name: 'node:http', port: () => bare.port }, { name: 'lane only', port: () => bareLane.port }]
+    : servers;
 
   // 2. Cached files: boot sequences over C keep-alive connections, then wrk.
   const loops: Array<{ server: string; connections: number; r: LoadSummary }> = [];
@@ -137,8 +142,9 @@ async function main(): Promise<void> {
     }
   }
   const deskprovRssAfterLoad = round(deskprov.memory().rssMb);
-  // The ceiling server is done: nothing of it runs beside the storm.
+  // The ceiling servers are done: nothing of them runs beside the storm.
   await bare?.stop();
+  await bareLane?.stop();
 
   // 3. The storm: every phone on its own connection, all at once, 3 files each.
   const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
@@ -171,7 +177,7 @@ async function main(): Promise<void> {
     loops.map((l) => [l.server, l.connections, l.r.reqPerSec, l.r.p50, l.r.p99, l.r.max, l.r.errors, ratio(l.server, l.connections, 'loop')])));
   if (wrks.length) {
     console.log('\nCached phone files: wrk -t2, rotating over every 200 file');
-    console.log(`(node:http: the same files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''} with ${ACCEPTORS} accept handles each, no checks, logging or metrics: the ceiling for a Node server here)`);
+    console.log(`(node:http and lane only: the same files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''} with ${ACCEPTORS} accept handles each, no checks, logging or metrics, answered by node:http and by deskprov's phone lane: ceilings for a Node server here)`);
     console.log(table(['server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'x nginx'],
       wrks.map((w) => [w.server, w.connections, w.r.reqPerSec, w.r.p50, w.r.p99, w.r.max, w.r.errors, w.r.non2xx, ratio(w.server, w.connections, 'wrk')])));
   }
