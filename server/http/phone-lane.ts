@@ -82,6 +82,18 @@ const MAX_QUEUED = 256 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A header value: visible ASCII, space and tab only (node:http decides about anything else). */
 const VALUE = /^[\t\x20-\x7e]*$/;
+/** Headers the lane reads (each at most once), by their lower-case names. */
+type ReadHeader = 'host' | 'userAgent' | 'ifNoneMatch' | 'authorization' | 'forwardedFor' | 'connection';
+const READ = new Map<string, ReadHeader>([
+  ['host', 'host'],
+  ['user-agent', 'userAgent'],
+  ['if-none-match', 'ifNoneMatch'],
+  ['authorization', 'authorization'],
+  ['x-forwarded-for', 'forwardedFor'],
+  ['connection', 'connection'],
+]);
+/** Headers that frame a body or change the protocol: node:http's to handle. */
+const REFUSED = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings']);
 /** A request target: a path and query of unreserved, sub-delims, ':', '@', '/', '?' and '%' only. */
 const TARGET = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*$/;
 
@@ -251,12 +263,7 @@ export function readHead(text: string, start: number, end: number, remoteAddress
   const url = text.slice(from, space);
   if (!TARGET.test(url)) return null;
 
-  let host: string | null = null;
-  let userAgent: string | null = null;
-  let ifNoneMatch: string | null = null;
-  let authorization: string | null = null;
-  let forwardedFor: string | null = null;
-  let connection: string | null = null;
+  const got: Partial<Record<ReadHeader, string>> = {};
   let lines = 0;
   let at = lineEnd + 2;
   while (at < end + 2) {
@@ -268,41 +275,26 @@ export function readHead(text: string, start: number, end: number, remoteAddress
     const raw = text.slice(colon + 1, eol);
     at = eol + 2;
     if (!TOKEN.test(name) || !VALUE.test(raw)) return null;
-    const value = raw.trim(); // only spaces and tabs can be at its ends (VALUE)
-    switch (name.toLowerCase()) {
-      case 'host':
-        if (host !== null) return null;
-        host = value;
-        break;
-      case 'user-agent':
-        if (userAgent !== null) return null;
-        userAgent = value;
-        break;
-      case 'if-none-match':
-        if (ifNoneMatch !== null) return null;
-        ifNoneMatch = value;
-        break;
-      case 'authorization':
-        if (authorization !== null) return null;
-        authorization = value;
-        break;
-      case 'x-forwarded-for':
-        if (forwardedFor !== null) return null;
-        forwardedFor = value;
-        break;
-      case 'connection':
-        if (connection !== null) return null;
-        connection = value.toLowerCase();
-        if (connection !== 'keep-alive' && connection !== 'close') return null;
-        break;
-      case 'content-length':
-      case 'transfer-encoding':
-      case 'expect':
-      case 'upgrade':
-      case 'http2-settings':
-        return null;
+    const lower = name.toLowerCase();
+    const field = READ.get(lower);
+    if (field !== undefined) {
+      if (got[field] !== undefined) return null; // node:http would join or drop the second one
+      got[field] = raw.trim(); // only spaces and tabs can be at its ends (VALUE)
+    } else if (REFUSED.has(lower)) {
+      return null;
     }
   }
-  if (host === null) return null;
-  return { method, url, host, userAgent, ifNoneMatch, authorization, forwardedFor, remoteAddress, close: connection === 'close' };
+  const connection = got.connection?.toLowerCase();
+  if (got.host === undefined || (connection !== undefined && connection !== 'keep-alive' && connection !== 'close')) return null;
+  return {
+    method,
+    url,
+    host: got.host,
+    userAgent: got.userAgent ?? null,
+    ifNoneMatch: got.ifNoneMatch ?? null,
+    authorization: got.authorization ?? null,
+    forwardedFor: got.forwardedFor ?? null,
+    remoteAddress,
+    close: connection === 'close',
+  };
 }
