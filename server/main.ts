@@ -160,8 +160,13 @@ function startPhoneWorkers(): void {
 const tlsConfig = config.http.tls;
 if (tlsConfig) {
   let tlsServer: HttpsServer;
+  // The phone lane in front of node:https too (after each handshake).
+  const newTlsServer = () => {
+    const s = createTlsServer(tlsConfig, listener);
+    return lane ? lane.attach(s) : s;
+  };
   try {
-    tlsServer = createTlsServer(tlsConfig, listener);
+    tlsServer = newTlsServer();
     servers.push(tlsServer);
   } catch (err) {
     process.stderr.write(`deskprov: ${(err as Error).message}\n`);
@@ -174,7 +179,7 @@ if (tlsConfig) {
   const tlsHost = tlsConfig.host ?? config.http.host;
   tlsServer.listen({ host: tlsHost, port: tlsConfig.port, backlog: config.http.backlog }, () => {
     log.info({ https: `${tlsHost}:${tlsConfig.port}`, mutualTls: tlsConfig.clientCa.length > 0, requireClientCert: tlsConfig.requireClientCert }, 'deskprov listening (TLS)');
-    fanOut(tlsServer, () => createTlsServer(tlsConfig, listener), 'https');
+    fanOut(tlsServer, newTlsServer, 'https');
   });
 }
 

@@ -4,6 +4,7 @@
  * field names a MAC first (CN, then SANs) is taken.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parseMac, type Mac } from '../domain/mac.js';
 
@@ -41,7 +42,12 @@ const perSocket = new WeakMap<object, { verified: boolean; clientCertMac: Mac | 
 
 /** For requests over TLS: whether the client certificate verified against the configured CAs, and its MAC. Null for plain HTTP. */
 export function tlsInfo(req: IncomingMessage): { verified: boolean; clientCertMac: Mac | null } | null {
-  const socket = req.socket as Partial<TLSSocket>;
+  return tlsInfoOf(req.socket);
+}
+
+/** tlsInfo for a connection (the phone lane reads sockets, not requests). */
+export function tlsInfoOf(connection: Socket): { verified: boolean; clientCertMac: Mac | null } | null {
+  const socket = connection as Partial<TLSSocket>;
   if (socket.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return null;
   let info = perSocket.get(socket);
   if (!info) {

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProvisioningService, PhoneResponse } from '../services/provisioning.js';
-import { tlsInfo } from './client-cert.js';
+import { tlsInfo, tlsInfoOf } from './client-cert.js';
 import type { LaneRequest } from './phone-lane.js';
 
 /** Root paths that are not phone files. */
@@ -139,11 +139,11 @@ export function createPhoneHandler(service: ProvisioningService, opts: PhoneHand
     const call: PhoneCall = {
       method: req.method,
       url: req.url,
-      ip: clientAddress(req.forwardedFor ?? undefined, req.remoteAddress, opts.trustProxy),
+      ip: clientAddress(req.forwardedFor ?? undefined, req.socket.remoteAddress, opts.trustProxy),
       userAgent: capped(req.userAgent ?? undefined),
       ifNoneMatch: capped(req.ifNoneMatch ?? undefined),
       authorization: capped(req.authorization ?? undefined, MAX_AUTHORIZATION),
-      tls: null,
+      tls: tlsInfoOf(req.socket),
     };
     const r = typeof target === 'string' ? answerFor(call, target) : target;
     if (r !== null) opts.onResponse?.(call, r, Number(process.hrtime.bigint() - started) / 1e9);

@@ -19,10 +19,13 @@
  * same bytes back.
  *
  * Answers carry the headers node:http would write, in its order: the answer's own, then Date,
- * Connection and Keep-Alive. HTTPS connections never come here (node:https serves them).
+ * Connection and Keep-Alive. On an HTTPS listener the lane takes each connection after its
+ * handshake, where node:https would, and reads the decrypted bytes the same way.
  */
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { HTTP_TIMEOUTS } from './timeouts.js';
 
 /** A request the lane can answer, as read from the head. */
@@ -34,7 +37,8 @@ export interface LaneRequest {
   ifNoneMatch: string | null;
   authorization: string | null;
   forwardedFor: string | null;
-  remoteAddress: string | undefined;
+  /** The connection (its address; over TLS, its certificate). */
+  socket: Socket;
 }
 
 /** An answer: status, headers (arrays become repeated lines) and body. */
@@ -112,13 +116,15 @@ export class PhoneLane {
    * close() and by the shutdown drain) also ends the lane's connections that have nothing left to
    * send: between requests every lane connection is idle.
    */
-  attach<S extends Server>(server: S): S {
-    const own = server.listeners('connection') as Array<(this: S, socket: Socket) => void>;
-    if (own.length !== 1) throw new Error('phone lane: expected node:http connection listener only');
+  attach<S extends Server | HttpsServer>(server: S): S {
+    // node:https takes its connections after the handshake, from 'secureConnection'.
+    const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+    const own = server.listeners(event) as Array<(this: S, socket: Socket) => void>;
+    if (own.length !== 1) throw new Error(`phone lane: expected node:http's ${event} listener only`);
     const nodeListener = own[0]!;
     const sockets = new Set<Socket>();
-    server.removeAllListeners('connection');
-    server.on('connection', (socket: Socket) => this.accept(socket, sockets, (s) => nodeListener.call(server, s)));
+    server.removeAllListeners(event);
+    server.on(event, (socket: Socket) => this.accept(socket, sockets, (s) => nodeListener.call(server, s)));
     const closeNodeIdle = server.closeIdleConnections.bind(server);
     server.closeIdleConnections = () => {
       closeNodeIdle();
@@ -166,7 +172,7 @@ export class PhoneLane {
       while (at < text.length) {
         const end = text.indexOf('\r\n\r\n', at);
         if (end === -1 || end - at > MAX_HEAD) return toNode(chunk.subarray(at));
-        const req = readHead(text, at, end, socket.remoteAddress);
+        const req = readHead(text, at, end, socket);
         const answer = req && lane.opts.answer(req);
         if (!answer || !req) return toNode(chunk.subarray(at));
         at = end + 4;
@@ -251,7 +257,7 @@ function headerLine(name: string, value: string): string {
  * The request whose head is text[start, end) (end: the index of its blank line), or null when it
  * is outside the subset the lane answers.
  */
-export function readHead(text: string, start: number, end: number, remoteAddress: string | undefined): (LaneRequest & { close: boolean }) | null {
+export function readHead(text: string, start: number, end: number, socket: Socket): (LaneRequest & { close: boolean }) | null {
   const lineEnd = text.indexOf('\r\n', start);
   let method: 'GET' | 'HEAD';
   let from: number;
@@ -294,7 +300,7 @@ export function readHead(text: string, start: number, end: number, remoteAddress
     ifNoneMatch: got.ifNoneMatch ?? null,
     authorization: got.authorization ?? null,
     forwardedFor: got.forwardedFor ?? null,
-    remoteAddress,
+    socket,
     close: connection === 'close',
   };
 }

@@ -10,6 +10,7 @@ import { request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { phoneLane } from '../../server/http/phone-lane.js';
 import { createTlsServer } from '../../server/http/tls.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
@@ -296,7 +297,7 @@ describe('network allowlists', () => {
   });
 });
 
-describe('HTTPS with mutual TLS', function () {
+for (const lane of [true, false]) describe(`HTTPS with mutual TLS (${lane ? 'phone lane in front of node:https' : 'node:https alone'})`, function () {
   this.timeout(30_000);
   let dir: string;
   let h: Harness;
@@ -330,6 +331,7 @@ describe('HTTPS with mutual TLS', function () {
     h = createHarness({ config: { http: { tls } } });
     await seed(h);
     server = createTlsServer(h.config.http.tls!, h.app.listener);
+    if (lane) phoneLane(h.app.phone.answer, () => false, () => undefined).attach(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
