@@ -188,7 +188,9 @@ export class PhoneLane {
         }
         if (close) {
           release();
-          socket.end();
+          // Closed once written, as node:http does (destroySoon): node:http servers allow half-open
+          // connections, so end() alone would keep it, with no timeout, until the client closes.
+          socket.end(() => socket.destroy());
           return;
         }
         if (!served) {

@@ -232,6 +232,31 @@ describe('phone lane', function () {
     expect(r.bytes).to.include('\r\nConnection: close\r\n\r\n');
   });
 
+  it('closes the connection after a Connection: close answer even when the client keeps its side open, as node:http does', async () => {
+    for (const lane of [new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false }), null]) {
+      const server = phoneServerFactory(h.app.listener, lane)();
+      const port = await listen(server);
+      try {
+        // A client that never closes its end (half-open): the server must not wait for it.
+        const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        let bytes = '';
+        socket.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+        const ended = new Promise<void>((r) => socket.once('end', () => r()));
+        await new Promise((r) => socket.once('connect', r));
+        socket.write(get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`, 'Connection: close'));
+        await ended;
+        expect(bytes).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+        const deadline = Date.now() + 2_000;
+        let open = 1;
+        while (Date.now() < deadline && (open = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)))) > 0) await new Promise((r) => setTimeout(r, 20));
+        socket.destroy();
+        expect(open, `server connections left open (${lane ? 'lane' : 'node:http alone'})`).to.equal(0);
+      } finally {
+        server.close();
+      }
+    }
+  });
+
   it('a client that sends without reading gets every answer, in order, once node:http takes over the backpressure', async () => {
     const n = 400; // ~2 KB each: well past what the lane lets queue in one socket
     const socket = net.connect(lanePort, '127.0.0.1');
