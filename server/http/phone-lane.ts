@@ -156,6 +156,7 @@ export class PhoneLane {
       socket.removeListener('end', onEnd);
       socket.removeListener('timeout', onTimeout);
       socket.removeListener('close', onClose);
+      socket.removeListener('drain', onDrain);
       socket.setTimeout(0);
     }
     /** node:http takes the connection over, starting with `rest` (the unanswered bytes). */
@@ -170,6 +171,8 @@ export class PhoneLane {
       const text = chunk.toString('latin1');
       let at = 0;
       while (at < text.length) {
+        // A client that sends faster than it reads: node:http's backpressure from here on.
+        if (socket.writableLength > MAX_QUEUED) return toNode(chunk.subarray(at));
         const end = text.indexOf('\r\n\r\n', at);
         if (end === -1 || end - at > MAX_HEAD) return toNode(chunk.subarray(at));
         const req = readHead(text, at, end, socket);
@@ -197,9 +200,19 @@ export class PhoneLane {
           served = true;
           socket.setTimeout(lane.opts.keepAliveTimeoutMs);
         }
-        // A client that sends faster than it reads: node:http's backpressure from here on.
-        if (socket.writableLength > MAX_QUEUED) return toNode(chunk.subarray(at));
       }
+      // Output queued and nothing more to read: handed over idle, node:http would take the
+      // connection for a request whose head is late (headersTimeout) and write a 408 on it. So it
+      // stays here until its next request; meanwhile, as node:http while an answer is being
+      // written, no timeout until the output is written, then the keep-alive timeout.
+      if (socket.writableLength > MAX_QUEUED) {
+        socket.setTimeout(0);
+        socket.removeListener('drain', onDrain);
+        socket.once('drain', onDrain);
+      }
+    }
+    function onDrain(): void {
+      socket.setTimeout(lane.opts.keepAliveTimeoutMs);
     }
     function onEnd(): void {
       // The client is done sending (node:http servers allow half-open connections): finish ours.

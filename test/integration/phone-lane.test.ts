@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -278,6 +278,47 @@ describe('phone lane', function () {
     socket.destroy();
     expect((bytes.match(/HTTP\/1\.1 /g) ?? []).length).to.equal(n);
     expect((bytes.match(/account\.1\.user_name = 1001/g) ?? []).length).to.equal(n);
+  });
+
+  it('an idle connection after an answer larger than the lane lets queue is closed after the keep-alive timeout, silently (no 408)', async () => {
+    // An answer the socket cannot take at once (a client that reads late, a slow link): the lane
+    // must not hand the idle connection to node:http, whose headersTimeout would count it as a
+    // request not sent in time and write a 408 on it.
+    const big = createHarness({ config: { http: { maxUploadBytes: 16 * 1024 * 1024 } } });
+    const server = createServer({ keepAliveTimeout: 400, headersTimeout: 100, requestTimeout: 200, connectionsCheckingInterval: 25 }, big.app.listener);
+    try {
+      expect((await big.http.post('/api/v1/devices').set('Authorization', big.auth).send({ mac: POLYCOM.mac, vendor: 'polycom', model: 'VVX450' })).status).to.equal(201);
+      const file = Buffer.alloc(8 * 1024 * 1024, 0x61);
+      const put = await big.http.put(`/${POLYCOM.mac}-directory.xml`).set('User-Agent', POLYCOM.ua).set('Content-Type', 'application/octet-stream').send(file);
+      expect(put.status).to.equal(201);
+      new PhoneLane({ answer: big.app.phone.answer, keepAliveTimeoutMs: 400, headersTimeoutMs: 100, draining: () => false }).attach(server);
+      const port = await listen(server);
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.pause();
+      socket.write(get(`/${POLYCOM.mac}-directory.xml`, `User-Agent: ${POLYCOM.ua}`));
+      await new Promise((r) => setTimeout(r, 300)); // past node:http's headersTimeout
+      let bytes = Buffer.alloc(0);
+      let readAt = 0;
+      const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
+      socket.on('data', (d: Buffer) => {
+        bytes = Buffer.concat([bytes, d]);
+        readAt = Date.now();
+      });
+      socket.resume();
+      const closedAt = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(0), 5_000))]);
+      socket.destroy();
+      const text = bytes.toString('latin1');
+      const headEnd = text.indexOf('\r\n\r\n') + 4;
+      expect(text.slice(0, headEnd)).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 8388608\r\n[^]*Connection: keep-alive\r\n/);
+      expect(bytes.length - headEnd, 'body bytes received').to.be.at.least(file.length);
+      expect(JSON.stringify(text.slice(headEnd + file.length)), 'bytes after the answer').to.equal('""');
+      expect(closedAt, 'closed').to.be.greaterThan(0);
+      expect(closedAt - readAt, 'idle time before the close').to.be.at.least(300);
+    } finally {
+      server.close();
+      big.destroy();
+    }
   });
 
   it('closes an idle keep-alive connection after its keep-alive timeout, and one that never sends after the headers timeout', async () => {
