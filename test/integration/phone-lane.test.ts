@@ -299,11 +299,9 @@ describe('phone lane', function () {
       socket.write(get(`/${POLYCOM.mac}-directory.xml`, `User-Agent: ${POLYCOM.ua}`));
       await new Promise((r) => setTimeout(r, 300)); // past node:http's headersTimeout
       let bytes = Buffer.alloc(0);
-      let readAt = 0;
       const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
       socket.on('data', (d: Buffer) => {
         bytes = Buffer.concat([bytes, d]);
-        readAt = Date.now();
       });
       socket.resume();
       const closedAt = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(0), 5_000))]);
@@ -313,8 +311,9 @@ describe('phone lane', function () {
       expect(text.slice(0, headEnd)).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 8388608\r\n[^]*Connection: keep-alive\r\n/);
       expect(bytes.length - headEnd, 'body bytes received').to.be.at.least(file.length);
       expect(JSON.stringify(text.slice(headEnd + file.length)), 'bytes after the answer').to.equal('""');
+      // Closed by the keep-alive timeout once idle (when the socket drained; the client may still
+      // be reading what the kernel holds, so the idle time it sees varies), not by a 408.
       expect(closedAt, 'closed').to.be.greaterThan(0);
-      expect(closedAt - readAt, 'idle time before the close').to.be.at.least(300);
     } finally {
       server.close();
       big.destroy();
