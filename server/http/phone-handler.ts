@@ -48,7 +48,7 @@ export interface PhoneCall {
  * reverse proxy appended. Entries before it are whatever the client sent, so trusting the first
  * would let anyone pick an address that passes allowlists and dodges every per-address limit.
  */
-export function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const last = forwardedFor.slice(forwardedFor.lastIndexOf(',') + 1).trim();
     if (last) return last.startsWith('::ffff:') ? last.slice(7) : last;
@@ -67,7 +67,7 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
  * without looking anything up (a name that is not a plain file name); or null: not a phone file
  * request at all (the caller passes it on).
  */
-export function phoneTarget(method: string, url: string, uploads: boolean): string | PhoneResponse | null {
+function phoneTarget(method: string, url: string, uploads: boolean): string | PhoneResponse | null {
   if (method !== 'GET' && method !== 'HEAD' && (method !== 'PUT' || !uploads)) return null;
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -83,12 +83,12 @@ export function phoneTarget(method: string, url: string, uploads: boolean): stri
 }
 
 /** Header values as the phone path takes them: several joined, and capped. */
-export function capped(v: string | string[] | undefined, max = 1024): string | null {
+function capped(v: string | string[] | undefined, max = 1024): string | null {
   if (v === undefined) return null;
   const s = Array.isArray(v) ? v.join(', ') : v;
   return s.length > max ? s.slice(0, max) : s;
 }
-export const MAX_AUTHORIZATION = 2048;
+const MAX_AUTHORIZATION = 2048;
 
 export interface PhoneHandler {
   /** node:http: false when the request is not for a phone file (the caller passes it on). */
