@@ -29,8 +29,11 @@ export async function startDeskprovProcess(o: {
   config?: Record<string, unknown>;
   /** Node flags before `--import tsx`. */
   nodeArgs?: string[];
+  /** Runs before the process starts, e.g. to seed its database (`<dir>/deskprov.db`). */
+  prepare?: (dbPath: string) => void;
 }): Promise<DeskprovProcess> {
   const dir = mkdtempSync(join(tmpdir(), o.prefix));
+  o.prepare?.(join(dir, 'deskprov.db'));
   const port = await freePort();
   const config = join(dir, 'deskprov.json');
   writeFileSync(config, JSON.stringify({
