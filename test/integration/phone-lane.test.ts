@@ -209,8 +209,9 @@ describe('phone lane', function () {
       get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`) +
         get(`/${POLYCOM.mac}.cfg`, `User-Agent: ${POLYCOM.ua}`) +
         `HEAD /${YEALINK.mac}.cfg HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: ${YEALINK.ua}\r\n\r\n`,
-      // node:http takes the connection over at the PUT, and answers the GET after it too.
-      `PUT /${POLYCOM.mac}-app.log HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: ${POLYCOM.ua}\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+      // node:http takes the connection over at the PUT, and answers the GET after it too. (A log
+      // the property above never writes: it appends to -app.log, both servers alike.)
+      `PUT /${POLYCOM.mac}-boot.log HTTP/1.1\r\nHost: prov.test\r\nUser-Agent: ${POLYCOM.ua}\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
         get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`, 'Connection: close'),
     ];
     const { bytes, closed } = await exchange(lanePort, chunks, 500);
@@ -220,7 +221,7 @@ describe('phone lane', function () {
     const etagsSeen = [...bytes.matchAll(/\r\nETag: ("[^"]+")/g)].map((m) => m[1]);
     expect(etagsSeen.slice(0, 3)).to.deep.equal([etags[`${YEALINK.mac}.cfg`], etags[`${POLYCOM.mac}.cfg`], etags[`${YEALINK.mac}.cfg`]]);
     expect(bytes).to.include('account.1.user_name = 1001');
-    const files = await h.http.get(`/api/v1/devices/${POLYCOM.mac}/files/app.log`).set('Authorization', h.auth);
+    const files = await h.http.get(`/api/v1/devices/${POLYCOM.mac}/files/boot.log`).set('Authorization', h.auth);
     expect(files.status).to.equal(200);
     expect(files.text).to.equal(body);
   });
