@@ -62,8 +62,16 @@ function exchange(port: number, chunks: string[], idleMs = 60, overTls = false):
   });
 }
 
-/** What may differ between two servers answering the same request. */
-const normalize = (s: string) => s.replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: -').replace(/\r\nX-Request-Id: [^\r\n]*/g, '\r\nX-Request-Id: -');
+/**
+ * What may differ between two servers answering the same request: Date, X-Request-Id, and where
+ * node:http puts an interim `100 Continue` (for `Expect: 100-continue`) among pipelined answers,
+ * which depends on whether an earlier answer on the connection was still being sent.
+ */
+const normalize = (s: string) =>
+  s
+    .replace(/\r\nDate: [^\r\n]*/g, '\r\nDate: -')
+    .replace(/\r\nX-Request-Id: [^\r\n]*/g, '\r\nX-Request-Id: -')
+    .replaceAll('HTTP/1.1 100 Continue\r\n\r\n', '');
 /** node:http's bare answer to bytes it cannot parse, just before it closes the connection. */
 const BARE_ERROR = /HTTP\/1\.1 4\d\d [A-Za-z ]+\r\nConnection: close\r\n\r\n$/;
 
@@ -83,8 +91,12 @@ function expectSameAnswers(lane: { bytes: string; closed: boolean }, alone: { by
   expect(lane.closed, `connection closed? ${what}`).to.equal(alone.closed);
   if (a === b) return;
   const strip = (t: string) => t.replace(BARE_ERROR, '');
-  const shortOf = strip(b).startsWith(strip(a)) || strip(a).startsWith(strip(b));
-  expect(lane.closed && shortOf, `${what}\nlane:  ${JSON.stringify(a)}\nalone: ${JSON.stringify(b)}`).to.equal(true);
+  const [shorter, longer] = strip(a).length <= strip(b).length ? [strip(a), strip(b)] : [strip(b), strip(a)];
+  // The side that stopped short did so on bytes it could not parse, not because a request asked
+  // it to close: its last answer did not say Connection: close.
+  const last = shorter.slice(shorter.lastIndexOf('HTTP/1.1 '));
+  const askedToClose = shorter.length > 0 && /\r\nConnection: close\r\n/.test(last.slice(0, last.indexOf('\r\n\r\n') + 2));
+  expect(lane.closed && longer.startsWith(shorter) && !askedToClose, `${what}\nlane:  ${JSON.stringify(a)}\nalone: ${JSON.stringify(b)}`).to.equal(true);
 }
 
 describe('phone lane', function () {
@@ -122,6 +134,9 @@ describe('phone lane', function () {
   });
 
   const get = (path: string, ...headers: string[]) => `GET ${path} HTTP/1.1\r\nHost: prov.test\r\n${headers.map((x) => `${x}\r\n`).join('')}\r\n`;
+
+  /** Ends an exchange: node:http answers it (a root path that is not a phone file) and closes. */
+  const END = 'GET /robots.txt HTTP/1.1\r\nHost: prov.test\r\nConnection: close\r\n\r\n';
 
   /** Random requests to the lane and to node:http alone must get the same bytes back. */
   async function sameBytes(lanePort: number, nodePort: number, runs: number, overTls = false): Promise<void> {
@@ -169,7 +184,10 @@ describe('phone lane', function () {
         const text = requests.map(toText).join('');
         const at = [...new Set(cuts.map((c) => c % text.length))].sort((a, b) => a - b);
         const chunks = [0, ...at].map((from, i) => text.slice(from, at[i] ?? text.length)).filter((c) => c.length > 0);
-        const [a, b] = await Promise.all([exchange(lanePort, chunks, 60, overTls), exchange(nodePort, chunks, 60, overTls)]);
+        // A last request that closes the connection, so most exchanges end when the server is
+        // done, not after a quiet spell (one the random bytes left mid-request still ends so).
+        chunks[chunks.length - 1] += END;
+        const [a, b] = await Promise.all([exchange(lanePort, chunks, 250, overTls), exchange(nodePort, chunks, 250, overTls)]);
         if (a.bytes.includes('HTTP/1.1 200 OK\r\n')) served++;
         expectSameAnswers(a, b, chunks);
       }),
