@@ -91,6 +91,8 @@ startSip();
 
 const app = createApp(ctx);
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
+// Templates compiled and the render stamp worked out now, not by the first phones after a start.
+ctx.renderer.prepare();
 ctx.prerender.start();
 // On shutdown every answer not yet begun says Connection: close, so keep-alive clients send
 // nothing more on a connection about to be closed (server/http/drain.ts).

@@ -159,6 +159,8 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   process.on('SIGINT', stop);
   // The primary gone (crashed or killed): finish what is in flight and leave.
   process.on('disconnect', stop);
+  // Templates compiled now, not by the first phones this worker answers (Renderer.prepare).
+  ctx.renderer.prepare();
   send({ type: 'ready' });
   log.debug('phone worker ready');
 }

@@ -87,6 +87,17 @@ export class Renderer {
   ) {}
 
   /**
+   * What the first renders after a start would otherwise do themselves: compile every template
+   * and work out the render stamp (the zone's offsets from Intl). Called once before phones are
+   * answered; returns the number of template texts compiled.
+   */
+  prepare(): number {
+    const n = this.catalog.compileAll();
+    this.persist?.stamp.config();
+    return n;
+  }
+
+  /**
    * The device's file for `template`, from cache when current: `device.configVersion` is the
    * config_version read for this request. On a miss the full record is needed to render: pass it,
    * or a loader (the phone hot path reads only the lean DeviceHead per request).

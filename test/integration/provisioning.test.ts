@@ -206,3 +206,45 @@ describe('provisioning: phones boot from deskprov', () => {
     expect(served).to.be.greaterThan(8);
   });
 });
+
+describe('start-up: templates compiled before the first phone', () => {
+  let h: Harness;
+  /** A config of every vendor, and the shared files phones fetch around it. */
+  const boot = async (x: Harness) => {
+    const files: Array<[string, string]> = [
+      ['/001565aabbcc.cfg', UA.yealink], ['/y000000000108.cfg', UA.yealink],
+      ['/0004f2aabbcc.cfg', UA.polycom], ['/000000000000.cfg', UA.polycom],
+      ['/000fd3aabbcc.cfg', UA.sangomaP], ['/cfg000fd3aabbdd.xml', 'Sangoma S505 V3.0.4.51 000fd3aabbdd'],
+    ];
+    const statuses = [];
+    for (const [path, ua] of files) statuses.push((await x.http.get(path).set('User-Agent', ua)).status);
+    return statuses;
+  };
+  /** The same database in a new process: nothing compiled yet. */
+  const restart = () => {
+    h.close();
+    h = createHarness({ dir: h.dir });
+  };
+  beforeEach(async () => {
+    h = createHarness();
+    await seed(h);
+  });
+  afterEach(() => h.destroy());
+
+  it('Renderer.prepare() compiles every template, so the first configs of every vendor compile nothing', async () => {
+    restart();
+    expect(h.ctx.catalog.compilations).to.equal(0);
+    const compiled = h.ctx.renderer.prepare();
+    expect(compiled).to.be.greaterThan(4);
+    expect(h.ctx.catalog.compilations).to.equal(compiled);
+    expect(await boot(h)).to.not.include(500);
+    expect((await boot(h)).filter((s) => s === 200).length, 'files served').to.be.at.least(5);
+    expect(h.ctx.catalog.compilations, 'compilations after the first phones').to.equal(compiled);
+  });
+
+  it('without it, the first phones compile their templates themselves (what prepare() saves them)', async () => {
+    restart();
+    await boot(h);
+    expect(h.ctx.catalog.compilations).to.be.greaterThan(0);
+  });
+});
