@@ -8,7 +8,7 @@ import { databaseModeWarning, openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
 import { Drain } from './http/drain.js';
-import { phoneLane, phoneServerFactory } from './http/phone-lane.js';
+import { behindLane, phoneLane, phoneServerFactory } from './http/phone-lane.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
 import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
@@ -99,9 +99,7 @@ ctx.prerender.start();
 const drain = new Drain();
 const listener = drain.wrap(app.listener);
 // Plain-HTTP phone file requests are answered from the socket; node:http serves the rest (phone-lane.ts).
-const lane = config.http.phoneLane
-  ? phoneLane(app.phone.answer, () => drain.draining, (err) => log.error({ err }, 'phone lane could not write an answer'))
-  : null;
+const lane = config.http.phoneLane ? phoneLane(app.phone.answer, () => drain.draining, log) : null;
 const newHttpServer = phoneServerFactory(listener, lane);
 const server = newHttpServer();
 /** Every server object accepting connections (the extra acceptors too), for shutdown. */
@@ -169,10 +167,7 @@ const tlsConfig = config.http.tls;
 if (tlsConfig) {
   let tlsServer: HttpsServer;
   // The phone lane in front of node:https too (after each handshake).
-  const newTlsServer = () => {
-    const s = createTlsServer(tlsConfig, listener);
-    return lane ? lane.attach(s) : s;
-  };
+  const newTlsServer = () => behindLane(lane, createTlsServer(tlsConfig, listener));
   try {
     tlsServer = newTlsServer();
     servers.push(tlsServer);

@@ -111,7 +111,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
           return phone.answer(req);
         },
         () => drain.draining,
-        (err) => log.error({ err }, 'phone lane could not write an answer'),
+        log,
       )
     : null;
   const newServer = phoneServerFactory(listener, lane);

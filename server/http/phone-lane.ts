@@ -26,13 +26,13 @@ import { createServer, STATUS_CODES, type RequestListener, type Server } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import type { Logger } from '../log.js';
 import { HTTP_TIMEOUTS } from './timeouts.js';
 
 /** A request the lane can answer, as read from the head. */
 export interface LaneRequest {
   method: 'GET' | 'HEAD';
   url: string;
-  host: string;
   userAgent: string | null;
   ifNoneMatch: string | null;
   authorization: string | null;
@@ -66,15 +66,23 @@ export interface PhoneLaneOptions {
  * in front when there is one (`http.phoneLane`). Every accept handle gets its own server.
  */
 export function phoneServerFactory(listener: RequestListener, lane: PhoneLane | null): () => Server {
-  return () => {
-    const server = createServer(HTTP_TIMEOUTS, listener);
-    return lane ? lane.attach(server) : server;
-  };
+  return () => behindLane(lane, createServer(HTTP_TIMEOUTS, listener));
 }
 
-/** The lane with the listeners' timeouts (HTTP_TIMEOUTS). */
-export function phoneLane(answer: PhoneLaneOptions['answer'], draining: () => boolean, onError: (err: unknown) => void): PhoneLane {
-  return new PhoneLane({ answer, draining, onError, keepAliveTimeoutMs: HTTP_TIMEOUTS.keepAliveTimeout, headersTimeoutMs: HTTP_TIMEOUTS.headersTimeout });
+/** `server` with `lane` in front of it, or as it is when there is no lane (`http.phoneLane` off). */
+export function behindLane<S extends Server | HttpsServer>(lane: PhoneLane | null, server: S): S {
+  return lane ? lane.attach(server) : server;
+}
+
+/** The lane with the listeners' timeouts (HTTP_TIMEOUTS); an answer it cannot write is logged. */
+export function phoneLane(answer: PhoneLaneOptions['answer'], draining: () => boolean, log: Pick<Logger, 'error'>): PhoneLane {
+  return new PhoneLane({
+    answer,
+    draining,
+    onError: (err) => log.error({ err }, 'phone lane could not write an answer'),
+    keepAliveTimeoutMs: HTTP_TIMEOUTS.keepAliveTimeout,
+    headersTimeoutMs: HTTP_TIMEOUTS.headersTimeout,
+  });
 }
 
 /** Longest head the lane reads (node:http's limit is 16 KiB; a phone's head is under 1 KiB). */
@@ -310,7 +318,6 @@ export function readHead(text: string, start: number, end: number, socket: Socke
   return {
     method,
     url,
-    host: got.host,
     userAgent: got.userAgent ?? null,
     ifNoneMatch: got.ifNoneMatch ?? null,
     authorization: got.authorization ?? null,

@@ -75,7 +75,7 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
   const log = createLogger('debug', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const ctx = createContext({ config, db, clock, log, templateDir: opts.templateDir ?? null });
   const app = createApp(ctx);
-  const lane = config.http.phoneLane ? phoneLane(app.phone.answer, () => false, (err) => log.error({ err }, 'phone lane could not write an answer')) : null;
+  const lane = config.http.phoneLane ? phoneLane(app.phone.answer, () => false, log) : null;
   const newServer = phoneServerFactory(app.listener, lane);
   let closed = false;
   const close = () => {

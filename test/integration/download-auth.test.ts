@@ -331,7 +331,7 @@ for (const lane of [true, false]) describe(`HTTPS with mutual TLS (${lane ? 'pho
     h = createHarness({ config: { http: { tls } } });
     await seed(h);
     server = createTlsServer(h.config.http.tls!, h.app.listener);
-    if (lane) phoneLane(h.app.phone.answer, () => false, () => undefined).attach(server);
+    if (lane) phoneLane(h.app.phone.answer, () => false, h.ctx.log).attach(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
