@@ -44,8 +44,18 @@ export interface LaneRequest {
 /** An answer: status, headers (arrays become repeated lines) and body. */
 export interface LaneAnswer {
   status: number;
-  headers: Record<string, string | string[]>;
+  headers: Readonly<Record<string, string | string[]>>;
   body: Buffer | string;
+  /**
+   * Where the lane may keep the status and header lines it writes for this answer, to reuse them:
+   * pass the same slot only with the same status and headers (a rendered file's 200, say).
+   */
+  headSlot?: HeadSlot;
+}
+
+/** See LaneAnswer.headSlot. */
+export interface HeadSlot {
+  text?: string;
 }
 
 export interface PhoneLaneOptions {
@@ -247,16 +257,8 @@ export class PhoneLane {
   }
 
   private write(socket: Socket, method: string, a: LaneAnswer, close: boolean): void {
-    let head = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'unknown'}\r\n`;
-    let hasLength = false;
-    for (const name in a.headers) {
-      const v = a.headers[name]!;
-      if (typeof v === 'string') head += headerLine(name, v);
-      else for (const each of v) head += headerLine(name, each);
-      if (name === 'Content-Length') hasLength = true;
-    }
     const body = a.status === 304 ? '' : a.body;
-    if (!hasLength && a.status !== 304) head += `Content-Length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
+    let head = this.headLines(a, body);
     head += `Date: ${this.date()}\r\n`;
     head += close ? 'Connection: close\r\n\r\n' : this.keepAliveLine;
     if (method === 'HEAD' || body.length === 0) {
@@ -267,6 +269,23 @@ export class PhoneLane {
     socket.write(head, 'latin1');
     socket.write(body);
     socket.uncork();
+  }
+
+  /** The status line and the answer's own header lines, with a length when it has none. */
+  private headLines(a: LaneAnswer, body: Buffer | string): string {
+    if (a.headSlot?.text !== undefined) return a.headSlot.text;
+    let text = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'unknown'}\r\n`;
+    let hasLength = false;
+    for (const name in a.headers) {
+      const v = a.headers[name]!;
+      if (typeof v === 'string') text += headerLine(name, v);
+      else for (const each of v) text += headerLine(name, each);
+      if (name === 'Content-Length') hasLength = true;
+    }
+    if (!hasLength && a.status !== 304) text += `Content-Length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
+    // Kept only when the next answer with this slot cannot differ: no length from this body.
+    else if (a.headSlot) a.headSlot.text = text;
+    return text;
   }
 }
 

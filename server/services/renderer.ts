@@ -41,6 +41,8 @@ interface Entry {
    */
   createdAt: number;
   generation: number;
+  /** Hit since the eviction scan last passed it (see store: a second chance instead of LRU moves). */
+  used?: boolean;
 }
 
 export interface RenderStats {
@@ -106,7 +108,7 @@ export class Renderer {
     const key = `${head.mac}/${template}`;
     const hit = this.cache.get(key);
     if (hit && hit.configVersion === head.configVersion && hit.createdAt === head.createdAt && hit.generation === this.catalog.generation) {
-      this.touch(key, hit);
+      hit.used = true;
       this.stats.hits++;
       return hit.file;
     }
@@ -296,11 +298,6 @@ export class Renderer {
     };
   }
 
-  private touch(key: string, entry: Entry): void {
-    this.cache.delete(key);
-    this.cache.set(key, entry);
-  }
-
   private store(key: string, entry: Entry): void {
     const old = this.cache.get(key);
     if (old) {
@@ -309,9 +306,17 @@ export class Renderer {
     }
     this.cache.set(key, entry);
     this.bytes += entry.file.body.length;
+    // Oldest first, but an entry hit since the scan last passed it goes to the back instead, once:
+    // near-LRU without moving an entry on every hit (a hit is the phone hot path). Terminates:
+    // an entry moved has lost its mark, so the scan evicts it when it comes round again.
     for (const [k, e] of this.cache) {
       if (this.bytes <= this.maxBytes) break;
       this.cache.delete(k);
+      if (e.used) {
+        e.used = false;
+        this.cache.set(k, e);
+        continue;
+      }
       this.bytes -= e.file.body.length;
     }
   }
