@@ -75,6 +75,7 @@ export interface SessionFilter {
 
 export class SessionStore {
   private readonly activeByMac;
+  private readonly activeMacs_;
   private readonly activeByUser;
   private readonly ins;
   private readonly end;
@@ -86,6 +87,7 @@ export class SessionStore {
 
   constructor(private readonly db: Db) {
     this.activeByMac = db.prepare<[string], Row>('SELECT * FROM sessions WHERE mac = ? AND ended_at IS NULL');
+    this.activeMacs_ = db.prepare<[], string>('SELECT mac FROM sessions WHERE ended_at IS NULL').pluck();
     this.activeByUser = db.prepare<[string], Row>('SELECT * FROM sessions WHERE extension = ? AND ended_at IS NULL ORDER BY started_at');
     this.ins = db.prepare('INSERT INTO sessions (mac, extension, started_at, ends_at) VALUES (?, ?, ?, ?)');
     this.end = db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL');
@@ -111,6 +113,11 @@ export class SessionStore {
       `SELECT ${SWEEP_COLUMNS} FROM sessions s ${WITH_DEVICE}
        WHERE s.ended_at IS NULL AND s.ends_at IS NOT NULL AND s.ends_at <= ? ORDER BY s.ends_at LIMIT ?`,
     ).raw(true);
+  }
+
+  /** Every device with an active session, in one read (the fleet summary; activeOn reads one). */
+  activeMacs(): Set<string> {
+    return new Set(this.activeMacs_.all());
   }
 
   activeOn(mac: string): SessionRecord | null {

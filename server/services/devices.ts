@@ -44,8 +44,7 @@ export class DeviceService {
 
   stateOf(d: DeviceRecord): { state: DeviceState; guestExtension: string | null; session: ReturnType<Stores['sessions']['activeOn']> } {
     const session = this.s.sessions.activeOn(d.mac);
-    const state: DeviceState = session ? 'guest' : d.ownerExtension ? 'owner' : 'unassigned';
-    return { state, guestExtension: session?.extension ?? null, session };
+    return { state: stateFrom(session !== null, d), guestExtension: session?.extension ?? null, session };
   }
 
   /** The API shape of a device. */
@@ -86,10 +85,12 @@ export class DeviceService {
     const notSeen = sampler<{ mac: Mac; label: string | null; lastFetch: { at: string } | null }>();
     const stale = sampler<{ mac: Mac; label: string | null; sync: { configVersion: number | null; fetchedVersion: number | null } }>();
     const warned = sampler<{ mac: Mac; label: string | null; warnings: string[] }>();
+    // One read for the whole fleet: a session lookup per device took ~40 ms per 10,000 devices.
+    const guests = this.s.sessions.activeMacs();
     for (const chunk of this.s.devices.each(SUMMARY_CHUNK)) {
       const syncs = this.hooks.syncOfMany ? this.hooks.syncOfMany(chunk) : chunk.map((d) => this.hooks.syncOf(d));
       for (const [i, d] of chunk.entries()) {
-        byState[this.stateOf(d).state]++;
+        byState[stateFrom(guests.has(d.mac), d)]++;
         if (!d.lastFetch || now - d.lastFetch.at > NOT_SEEN_MS) {
           notSeen.add(() => ({ mac: d.mac, label: d.label, lastFetch: d.lastFetch ? { at: iso(d.lastFetch.at) } : null }));
         }
@@ -167,6 +168,11 @@ export class DeviceService {
       });
     }
   }
+}
+
+/** A device's state: a session makes it a guest's, else its owner's if it has one. */
+function stateFrom(hasSession: boolean, d: Pick<DeviceRecord, 'ownerExtension'>): DeviceState {
+  return hasSession ? 'guest' : d.ownerExtension ? 'owner' : 'unassigned';
 }
 
 /** A device not seen (no config fetch) for longer than this is listed on the dashboard. */

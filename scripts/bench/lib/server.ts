@@ -74,6 +74,9 @@ export function rssMbOf(pid: number): number {
 }
 
 /** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
+/** The admin token every benchmark server is started with (its admin API is on loopback only). */
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+
 export const START_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
 
 export interface StartOptions {
@@ -112,7 +115,7 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
   const configPath = join(o.dir, `deskprov-${port}.json`);
   const config = {
     database: { path: o.dbPath },
-    admin: { token: 'bench-admin-token-0123456789abcdef' },
+    admin: { token: BENCH_ADMIN_TOKEN },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
