@@ -11,7 +11,11 @@ export interface DownloadAuthRecord {
   mode: DownloadAuthMode | null;
   username: string;
   password: string;
-  prevPassword: string | null;
+  /**
+   * Earlier passwords the phone may still hold (accepted until it has fetched the current one),
+   * newest first.
+   */
+  prevPasswords: readonly string[];
   credsVersion: number;
   /** JSON array of CIDRs, null when the device has no list of its own. */
   allowlist: string | null;
@@ -24,7 +28,7 @@ interface Row {
   mode: DownloadAuthMode | null;
   username: string;
   password: string;
-  prev_password: string | null;
+  prev_passwords: string;
   creds_version: number;
   allowlist: string | null;
   open_until: number | null;
@@ -36,12 +40,22 @@ const toRecord = (r: Row): DownloadAuthRecord => ({
   mode: r.mode,
   username: r.username,
   password: r.password,
-  prevPassword: r.prev_password,
+  prevPasswords: passwordList(r.prev_passwords),
   credsVersion: r.creds_version,
   allowlist: r.allowlist,
   openUntil: r.open_until,
   updatedAt: r.updated_at,
 });
+
+/** The stored JSON list; anything else (a hand-edited row) is read as no earlier passwords. */
+function passwordList(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface ReadinessRow {
   mac: Mac;
@@ -68,7 +82,7 @@ export class DownloadAuthStore {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);
-    this.upd = db.prepare(`UPDATE device_download_auth SET mode = @mode, password = @password, prev_password = @prevPassword,
+    this.upd = db.prepare(`UPDATE device_download_auth SET mode = @mode, password = @password, prev_passwords = @prevPasswords,
       creds_version = @credsVersion, allowlist = @allowlist, open_until = @openUntil, updated_at = @now WHERE mac = @mac`);
     this.readiness = db.prepare<[], { mac: string; mode: DownloadAuthMode | null; creds_version: number | null; fetched_version: number | null }>(
       `SELECT d.mac, a.mode, a.creds_version, d.fetched_version FROM devices d
@@ -105,7 +119,7 @@ export class DownloadAuthStore {
 
   save(r: Omit<DownloadAuthRecord, 'updatedAt' | 'username'>, now: number): void {
     this.forget(r.mac);
-    this.upd.run({ ...r, now });
+    this.upd.run({ ...r, prevPasswords: JSON.stringify(r.prevPasswords), now });
     this.notes.note(r.mac);
   }
 

@@ -36,6 +36,12 @@ export interface AuthRequest {
 /** `missing`: no Authorization (a phone's first try); `stale`: right credentials, expired nonce. */
 export type Verdict = 'ok' | 'missing' | 'stale' | 'bad';
 
+/**
+ * Earlier passwords kept at most: rotations in a row while the phone is not known to have fetched
+ * (each one it may or may not have). Beyond that the oldest goes.
+ */
+const MAX_PREVIOUS = 4;
+
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 /** Letters and digits only: safe in every vendor's key=value and XML files and in URLs. */
 function randomText(length: number): string {
@@ -94,9 +100,8 @@ export class DownloadAuthService {
     if (!req.authorization) return 'missing';
     const a = parseAuthorization(req.authorization);
     if (a === null || a.username !== rec.username) return 'bad';
-    const passwords = [rec.password];
-    // After a rotation the old password keeps working until the phone has fetched the new one.
-    if (rec.prevPassword !== null && (device.fetchedVersion ?? 0) < rec.credsVersion) passwords.push(rec.prevPassword);
+    // After a rotation the earlier ones keep working until the phone has fetched the new one.
+    const passwords = (device.fetchedVersion ?? 0) < rec.credsVersion ? [rec.password, ...rec.prevPasswords] : [rec.password];
     if (a.scheme === 'basic') {
       if (!this.opts.allowBasic) return 'bad';
       return passwords.some((p) => safeEqual(p, a.password)) ? 'ok' : 'bad';
@@ -131,14 +136,18 @@ export class DownloadAuthService {
       this.changes.changed([mac], `download auth ${mode ?? 'default'}`);
       const version = this.s.devices.configVersion(mac) ?? device.configVersion;
       const now = this.clock.now();
-      this.s.downloadAuth.save({ ...rec, mode, credsVersion: wasOff ? version : rec.credsVersion, prevPassword: wasOff ? null : rec.prevPassword }, now);
+      this.s.downloadAuth.save({ ...rec, mode, credsVersion: wasOff ? version : rec.credsVersion, prevPasswords: wasOff ? [] : rec.prevPasswords }, now);
       const after = this.describe(mac);
       this.audit.record({ actor, action: 'device.download-auth', target: `device:${mac}`, before: before ? this.present(device, before) : null, after });
       return after;
     });
   }
 
-  /** New password; the old one stays valid until the phone has fetched the config with the new one. */
+  /**
+   * New password; the old ones stay valid until the phone has fetched the config with the new
+   * one. A phone not known to have fetched the current password may hold it all the same (its
+   * fetch record lost in a crash) or an earlier one, so all of those stay, up to MAX_PREVIOUS.
+   */
   rotate(mac: Mac, actor: Actor) {
     return this.s.tx(() => {
       const device = this.device(mac);
@@ -146,8 +155,8 @@ export class DownloadAuthService {
       const phoneHasCurrent = (device.fetchedVersion ?? 0) >= rec.credsVersion;
       this.changes.changed([mac], 'download credentials rotated');
       const version = this.s.devices.configVersion(mac) ?? device.configVersion;
-      const prevPassword = phoneHasCurrent ? rec.password : rec.prevPassword;
-      this.s.downloadAuth.save({ ...rec, password: randomText(24), prevPassword, credsVersion: version }, this.clock.now());
+      const prevPasswords = phoneHasCurrent ? [rec.password] : [rec.password, ...rec.prevPasswords].slice(0, MAX_PREVIOUS);
+      this.s.downloadAuth.save({ ...rec, password: randomText(24), prevPasswords, credsVersion: version }, this.clock.now());
       const after = this.describe(mac);
       this.audit.record({ actor, action: 'device.download-auth.rotate', target: `device:${mac}`, after });
       return after;
@@ -204,7 +213,7 @@ export class DownloadAuthService {
       username: mode === 'off' ? null : (rec?.username ?? null),
       /** The phone has fetched a config carrying its current credentials. */
       ready,
-      previousPasswordAccepted: rec?.prevPassword != null && !ready,
+      previousPasswordAccepted: (rec?.prevPasswords.length ?? 0) > 0 && !ready,
       allowlist: rec?.allowlist ? (JSON.parse(rec.allowlist) as string[]) : [],
       enrolmentOpenUntil: rec?.openUntil != null && rec.openUntil > this.clock.now() ? new Date(rec.openUntil).toISOString() : null,
       warnings: mode === 'enforce' && !ready && !this.isOpen(device, rec) ? ['the phone has not fetched its download credentials yet: it is refused until it does (use provision first, or open an enrolment window)'] : [],

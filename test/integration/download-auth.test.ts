@@ -10,6 +10,9 @@ import { request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadMigrations, openDatabase } from '../../db/index.js';
+import { createStores } from '../../db/stores/index.js';
 import { phoneLane } from '../../server/http/phone-lane.js';
 import { createTlsServer } from '../../server/http/tls.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -66,6 +69,20 @@ function digestHeader(challenge: string, creds: { username: string; password: st
   const ha2 = H(`${method}:${uri}`);
   const response = H(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
   return `Digest username="${creds.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}"`;
+}
+
+/**
+ * A crash within the fetch log's write-behind: the phone got its file, but the record of that
+ * fetch never reached the database (its fetched version stays what it was).
+ */
+async function withFetchRecordLost<T>(h: Harness, mac: string, fetch: () => Promise<T>): Promise<T> {
+  h.ctx.recorder.flush();
+  const before = h.db.prepare('SELECT fetched_version FROM devices WHERE mac = ?').pluck().get(mac);
+  const res = await fetch();
+  h.ctx.recorder.flush();
+  h.db.prepare('UPDATE devices SET fetched_version = ? WHERE mac = ?').run(before, mac);
+  h.ctx.stores.devices.forget(mac);
+  return res;
 }
 
 const basic = (c: { username: string; password: string }) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
@@ -221,6 +238,50 @@ describe('download auth: per-device credentials, off → provision → enforce',
     h.ctx.recorder.flush();
     expect((await h.http.get(`/${d.file}`).set('Authorization', basic(old))).status).to.equal(401);
     expect((await h.http.get(`/${d.file}`).set('Authorization', basic(fresh))).status).to.equal(200);
+  });
+
+  it('rotation: a phone whose fetch of the new password was lost in a crash is not locked out by the next rotation', async () => {
+    const d = DEVICES[0];
+    await setMode(h, d.mac, 'provision');
+    await h.http.get(`/${d.file}`);
+    await setMode(h, d.mac, 'enforce');
+    const first = await credentials(h, d.mac);
+    expect((await h.http.post(`/api/v1/devices/${d.mac}/download-auth/rotate`).set('Authorization', h.auth)).status).to.equal(200);
+    const second = await credentials(h, d.mac);
+    const got = await withFetchRecordLost(h, d.mac, () => h.http.get(`/${d.file}`).set('Authorization', basic(first)));
+    expect(got.status).to.equal(200);
+    expect(got.text, 'the phone now holds the second password').to.include(second.password);
+    expect((await h.http.get(`/api/v1/devices/${d.mac}/download-auth`).set('Authorization', h.auth)).body).to.include({ ready: false });
+
+    expect((await h.http.post(`/api/v1/devices/${d.mac}/download-auth/rotate`).set('Authorization', h.auth)).status).to.equal(200);
+    const third = await credentials(h, d.mac);
+    const again = await h.http.get(`/${d.file}`).set('Authorization', basic(second));
+    expect(again.status, 'the password the phone holds').to.equal(200);
+    expect(again.text).to.include(third.password);
+    h.ctx.recorder.flush();
+    // Once that fetch is recorded, only the newest password is accepted.
+    expect((await h.http.get(`/${d.file}`).set('Authorization', basic(second))).status).to.equal(401);
+    expect((await h.http.get(`/${d.file}`).set('Authorization', basic(first))).status).to.equal(401);
+    expect((await h.http.get(`/${d.file}`).set('Authorization', basic(third))).status).to.equal(200);
+  });
+
+  it('rotation: at most four earlier passwords stay accepted while the phone has not fetched', async () => {
+    const d = DEVICES[0];
+    await setMode(h, d.mac, 'provision');
+    await h.http.get(`/${d.file}`);
+    await setMode(h, d.mac, 'enforce');
+    h.ctx.recorder.flush();
+    const held = [await credentials(h, d.mac)];
+    for (let i = 0; i < 5; i++) {
+      expect((await h.http.post(`/api/v1/devices/${d.mac}/download-auth/rotate`).set('Authorization', h.auth)).status).to.equal(200);
+      held.push(await credentials(h, d.mac));
+    }
+    // Held: the one the phone had, then five rotations. The oldest is beyond the four kept. (No
+    // fetch here is recorded, so each answer is the one a phone that has not fetched gets.)
+    const status = async (c: { username: string; password: string }) =>
+      (await withFetchRecordLost(h, d.mac, () => h.http.get(`/${d.file}`).set('Authorization', basic(c)))).status;
+    expect(await status(held[0]!)).to.equal(401);
+    for (const c of held.slice(1)) expect(await status(c)).to.equal(200);
   });
 
   it('a new phone may fetch its first config during the grace; a factory-reset one through an enrolment window', async () => {
@@ -386,5 +447,35 @@ for (const lane of [true, false]) describe(`HTTPS with mutual TLS (${lane ? 'pho
     await setMode(h, '001565aabbcc', 'enforce');
     expect((await get('/001565aabbcc.cfg', 'phone')).status).to.equal(200);
     expect((await h.http.get('/001565aabbcc.cfg')).status).to.equal(401);
+  });
+});
+
+describe('download auth: migration 010 (earlier passwords as a list)', () => {
+  it('a device rotated before the upgrade keeps its previous password accepted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskprov-m010-'));
+    try {
+      const path = join(dir, 'deskprov.db');
+      const old = new Database(path);
+      old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+      for (const m of loadMigrations().filter((m) => m.version < 10)) {
+        old.exec(m.sql);
+        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      old.prepare(`INSERT INTO devices (mac, vendor, created_at, updated_at) VALUES ('001565aabbcc', 'yealink', 0, 0), ('001565aabbdd', 'yealink', 0, 0)`).run();
+      old.prepare(`INSERT INTO device_download_auth (mac, mode, username, password, prev_password, creds_version, updated_at)
+        VALUES ('001565aabbcc', 'enforce', 'dpuser', 'newpass', 'oldpass', 2, 0), ('001565aabbdd', NULL, 'dpother', 'pass', NULL, 1, 0)`).run();
+      old.close();
+
+      const upgraded = openDatabase(path);
+      try {
+        const stores = createStores(upgraded);
+        expect(stores.downloadAuth.get('001565aabbcc')).to.include({ password: 'newpass' }).and.have.property('prevPasswords').deep.equal(['oldpass']);
+        expect(stores.downloadAuth.get('001565aabbdd')).to.have.property('prevPasswords').deep.equal([]);
+      } finally {
+        upgraded.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
