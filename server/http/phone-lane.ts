@@ -283,8 +283,9 @@ export class PhoneLane {
       if (name === 'Content-Length') hasLength = true;
     }
     if (!hasLength && a.status !== 304) text += `Content-Length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
-    // Kept only when the next answer with this slot cannot differ: no length from this body.
-    else if (a.headSlot) a.headSlot.text = text;
+    // Kept only when the next answer with this slot cannot differ: no length from this body. As a
+    // flat copy: the text built here is a rope of every piece, several times the size.
+    else if (a.headSlot) a.headSlot.text = Buffer.from(text, 'latin1').toString('latin1');
     return text;
   }
 }

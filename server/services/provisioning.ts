@@ -39,7 +39,7 @@ export interface PhoneResponse {
   kind: string | null;
   /** The rendered file behind a 200/304, for the fetch record. */
   rendered?: Pick<RenderedFile, 'configVersion' | 'lineUser' | 'extension'>;
-  /** Where the phone lane keeps its text of status and headers, one per rendered file and status (LaneAnswer.headSlot). */
+  /** Where the phone lane keeps its text of status and headers: a rendered file's, for its 200 (LaneAnswer.headSlot). */
   headSlot?: { text?: string };
 }
 
@@ -171,28 +171,37 @@ export class ProvisioningService {
         }
         const stored = this.d.files.get(device.mac, match.slot);
         if (!stored) return text(404, 'Not Found');
-        const upload = {
+        const res = this.fileResponse(req, {
           body: stored.content,
           etag: `"u${stored.updatedAt.toString(36)}-${stored.content.length.toString(36)}"`,
           contentType: match.slot.endsWith('.xml') || match.slot.endsWith('.cfg') ? 'text/xml; charset=utf-8' : 'application/octet-stream',
-        };
+        });
         // A browser saves an upload instead of showing it.
-        return this.fileResponse(req, upload, fileHeaders(upload, { 'Content-Disposition': 'attachment' }));
+        res.headers['Content-Disposition'] = 'attachment';
+        return res;
       }
     }
   }
 
   /**
-   * A 200, or a 304 when the phone already has it. A rendered file's headers are made once and
-   * shared, frozen, by every answer with that file, with a slot per status where the phone lane
-   * keeps its text of them.
+   * A 200, or a 304 when the phone already has it. A rendered file's 200 carries the slot where
+   * the phone lane keeps its text of the status and headers (the same for every answer with it).
    */
-  private fileResponse(req: PhoneRequest, file: RenderedFile | StoredFile, headers: FileHeaders = sharedHeaders(file)): PhoneResponse {
+  private fileResponse(req: PhoneRequest, file: (RenderedFile & { laneHead?: { text?: string } }) | StoredFile): PhoneResponse {
     const rendered = 'configVersion' in file ? file : NOT_RENDERED;
+    const headers: Record<string, string> = {
+      'Content-Type': file.contentType,
+      'Cache-Control': NO_STORE,
+      ETag: file.etag,
+      'X-Content-Type-Options': NOSNIFF,
+      'Content-Security-Policy': FILE_CSP,
+    };
     if (req.ifNoneMatch !== null && etagMatches(req.ifNoneMatch, file.etag)) {
-      return { status: 304, headers: headers.notModified, body: '', vendor: null, kind: null, rendered, headSlot: headers.notModifiedSlot };
+      return { status: 304, headers, body: '', vendor: null, kind: null, rendered };
     }
-    return { status: 200, headers: headers.ok, body: file.body, vendor: null, kind: null, rendered, headSlot: headers.okSlot };
+    headers['Content-Length'] = String(file.body.length);
+    const headSlot = 'configVersion' in file ? (file.laneHead ??= {}) : undefined;
+    return { status: 200, headers, body: file.body, vendor: null, kind: null, rendered, ...(headSlot ? { headSlot } : {}) };
   }
 
   private record(req: PhoneRequest, device: DeviceHead, ua: Readonly<UserAgentInfo> | null, res: PhoneResponse): void {
@@ -241,31 +250,6 @@ export class ProvisioningService {
 /** A file served as stored (an upload): no config version or line. */
 type StoredFile = Pick<RenderedFile, 'body' | 'etag' | 'contentType'>;
 const NOT_RENDERED = Object.freeze({ configVersion: null, lineUser: null, extension: null });
-
-/** The headers of a file's 200 and of its 304 (which has no length), and the lane's text of each. */
-interface FileHeaders {
-  ok: Readonly<Record<string, string>>;
-  notModified: Readonly<Record<string, string>>;
-  okSlot: { text?: string };
-  notModifiedSlot: { text?: string };
-}
-
-function fileHeaders(file: StoredFile, extra: Record<string, string> = {}): FileHeaders {
-  const common = {
-    'Content-Type': file.contentType,
-    'Cache-Control': NO_STORE,
-    ETag: file.etag,
-    'X-Content-Type-Options': NOSNIFF,
-    'Content-Security-Policy': FILE_CSP,
-    ...extra,
-  };
-  return { ok: Object.freeze({ ...common, 'Content-Length': String(file.body.length) }), notModified: Object.freeze(common), okSlot: {}, notModifiedSlot: {} };
-}
-
-/** Kept on the rendered file, made on its first answer (a file's body and ETag never change). */
-function sharedHeaders(file: StoredFile & { answerHeaders?: FileHeaders }): FileHeaders {
-  return (file.answerHeaders ??= fileHeaders(file));
-}
 
 function notRenderedHere(): never {
   throw new DeferToPrimary('not rendered yet');
