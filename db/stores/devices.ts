@@ -298,12 +298,6 @@ export class DeviceStore {
     }
   }
 
-  /** Devices per location (`null`: none), largest first. */
-  countByLocation(): Array<{ locationId: number | null; devices: number }> {
-    return this.db
-      .prepare('SELECT location_id AS locationId, count(*) AS devices FROM devices GROUP BY location_id ORDER BY devices DESC, location_id')
-      .all() as Array<{ locationId: number | null; devices: number }>;
-  }
 
   /** How many devices match `filter` (what list() pages through). */
   countMatching(filter: DeviceFilter = {}): number {

@@ -71,9 +71,9 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     res.status(201).location(`/api/v1/devices/${d.mac}`).json(devices.describe(d));
   });
   // Before /:mac, which would take `summary` for a MAC (and answer 400).
-  r.get('/summary', allow('readonly'), (_req, res) => {
+  r.get('/summary', allow('readonly'), async (_req, res) => {
     recorder.flush();
-    res.json(devices.summary());
+    res.json(await devices.summary());
   });
   r.get('/export', allow('readonly'), (_req, res) => {
     res.type('text/csv').attachment('devices.csv').send(csv.export());
