@@ -113,7 +113,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   gauge('deskprov_render_cache_entries', 'Rendered files held in the cache', () => sources.renderCache().entries);
-  gauge('deskprov_render_cache_bytes', 'Bytes of rendered files held in the cache', () => sources.renderCache().bytes);
+  gauge('deskprov_render_cache_bytes', 'Bytes the render cache holds: its files and an allowance each for their bookkeeping', () => sources.renderCache().bytes);
   gauge('deskprov_prerender_pending', 'Devices whose files wait to be pre-rendered or checked', () => sources.prerenderPending?.() ?? 0);
   gauge('deskprov_outbox_depth', 'Resync NOTIFYs waiting in the outbox', sources.outboxDepth);
   gauge('deskprov_active_sessions', 'Hot-desk sessions active now', sources.activeSessions);

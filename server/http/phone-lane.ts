@@ -50,7 +50,7 @@ export interface LaneAnswer {
    * Where the lane may keep the status and header lines it writes for this answer, to reuse them:
    * pass the same slot only with the same status and headers (a rendered file's 200, say).
    */
-  headSlot?: HeadSlot;
+  headSlot?: HeadSlot | undefined;
 }
 
 /** See LaneAnswer.headSlot. */

@@ -40,7 +40,7 @@ export interface PhoneResponse {
   /** The rendered file behind a 200/304, for the fetch record. */
   rendered?: Pick<RenderedFile, 'configVersion' | 'lineUser' | 'extension'>;
   /** Where the phone lane keeps its text of status and headers: a rendered file's, for its 200 (LaneAnswer.headSlot). */
-  headSlot?: { text?: string };
+  headSlot?: { text?: string } | undefined;
 }
 
 export interface SecurityLog {
@@ -201,7 +201,7 @@ export class ProvisioningService {
     }
     headers['Content-Length'] = String(file.body.length);
     const headSlot = 'configVersion' in file ? (file.laneHead ??= {}) : undefined;
-    return { status: 200, headers, body: file.body, vendor: null, kind: null, rendered, ...(headSlot ? { headSlot } : {}) };
+    return { status: 200, headers, body: file.body, vendor: null, kind: null, rendered, headSlot };
   }
 
   private record(req: PhoneRequest, device: DeviceHead, ua: Readonly<UserAgentInfo> | null, res: PhoneResponse): void {

@@ -1,7 +1,8 @@
 /**
  * Renders phone files and keeps the bytes. A cached render is served only while the device's
  * config_version and the template generation are the ones it was rendered for, so nothing
- * stale is ever served after a change is committed. The cache is an LRU bounded in bytes.
+ * stale is ever served after a change is committed. The cache is bounded in bytes (its files'
+ * bodies and a fixed allowance each for the rest) and evicts the least recently hit, nearly.
  * Device files are also kept in SQLite (StoredRenders): on a cache miss a stored render made
  * from the same config_version with the same stamp (RenderStamp) is served without rendering.
  */
@@ -69,6 +70,15 @@ export interface RenderPersistence {
 const DEVICE_TEMPLATE_NAMES = [...new Set(vendors.flatMap((v) => v.templates.filter((t) => t.view === 'device').map((t) => t.name)))];
 /** The device-view template names of each vendor (what the pre-renderer renders per device). */
 const DEVICE_TEMPLATES_OF = new Map(vendors.map((v) => [v.id, v.templates.filter((t) => t.view === 'device').map((t) => t.name)]));
+
+/**
+ * What a cached file keeps besides its body, counted against the cache's bytes: its Entry and
+ * RenderedFile objects, ETag, Map key and slot, and the phone lane's text of its headers (~0.4 KB).
+ * Counted, the bound holds what the cache costs (memory.ts: RSS at 100,000 devices with a full
+ * cache), not just its bodies.
+ */
+const ENTRY_ALLOWANCE = 768;
+const cost = (e: Entry) => e.file.body.length + ENTRY_ALLOWANCE;
 
 export function etagOf(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
@@ -240,7 +250,7 @@ export class Renderer {
       const e = this.cache.get(key);
       if (!e) continue;
       this.cache.delete(key);
-      this.bytes -= e.file.body.length;
+      this.bytes -= cost(e);
     }
   }
 
@@ -301,11 +311,11 @@ export class Renderer {
   private store(key: string, entry: Entry): void {
     const old = this.cache.get(key);
     if (old) {
-      this.bytes -= old.file.body.length;
+      this.bytes -= cost(old);
       this.cache.delete(key);
     }
     this.cache.set(key, entry);
-    this.bytes += entry.file.body.length;
+    this.bytes += cost(entry);
     // Oldest first, but an entry hit since the scan last passed it goes to the back instead, once:
     // near-LRU without moving an entry on every hit (a hit is the phone hot path). Terminates:
     // an entry moved has lost its mark, so the scan evicts it when it comes round again.
@@ -317,7 +327,7 @@ export class Renderer {
         this.cache.set(k, e);
         continue;
       }
-      this.bytes -= e.file.body.length;
+      this.bytes -= cost(e);
     }
   }
 }
