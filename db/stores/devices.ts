@@ -92,6 +92,18 @@ export type DeviceWrite = Pick<
   'mac' | 'vendor' | 'model' | 'label' | 'ownerExtension' | 'hotdeskEnabled' | 'locationId' | 'sipContact' | 'sessionTimeout'
 >;
 
+const toWrite = (r: Row): DeviceWrite => ({
+  mac: r.mac as Mac,
+  vendor: r.vendor,
+  model: r.model,
+  label: r.label,
+  ownerExtension: r.owner_extension,
+  hotdeskEnabled: r.hotdesk_enabled === 1,
+  locationId: r.location_id,
+  sipContact: r.sip_contact,
+  sessionTimeout: r.session_timeout,
+});
+
 export interface DeviceFilter {
   vendor?: string;
   model?: string;
@@ -287,6 +299,18 @@ export class DeviceStore {
    * Every device, `chunk` rows at a time in MAC order (keyset paging: each chunk is one indexed
    * read, never one array of the whole fleet).
    */
+  /** Every device's own fields (no last fetch), `chunk` rows at a time in MAC order, like each(). */
+  *eachWrite(chunk = 1000): Generator<DeviceWrite[]> {
+    const page = this.db.prepare<{ after: string; limit: number }, Row>('SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit');
+    for (let after = '';;) {
+      const rows = page.all({ after, limit: chunk }).map(toWrite);
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < chunk) return;
+      after = rows[rows.length - 1]!.mac;
+    }
+  }
+
   *each(chunk = 1000): Generator<DeviceRecord[]> {
     const page = this.db.prepare(withLastFetch('SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit'));
     for (let after = '';;) {

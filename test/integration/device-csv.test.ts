@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
+import type { Mac } from '../../server/domain/mac.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 const HEADER = ['mac', 'vendor', 'model', 'label', 'ownerExtension', 'hotdeskEnabled', 'location'];
@@ -104,5 +105,38 @@ describe('device CSV: formula injection', () => {
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     expect((await h.http.get('/api/v1/devices/001565000009').set('Authorization', h.auth)).body.label).to.equal("it's desk 9");
     expect((await h.http.get('/api/v1/devices/001565000010').set('Authorization', h.auth)).body.label).to.equal("'plain");
+  });
+});
+
+describe('device CSV export of a large fleet', () => {
+  it('comes in pieces with other work run in between, and holds every device once, in MAC order', async () => {
+    const h = createHarness();
+    try {
+      const devices = 5_000; // three pieces
+      const macs: string[] = [];
+      for (let i = 0; i < devices; i++) {
+        const mac = `0015650${i.toString(16).padStart(5, '0')}`;
+        macs.push(mac);
+        h.ctx.stores.devices.insert(
+          { mac: mac as Mac, vendor: 'yealink', model: 'T46U', label: `desk ${i}`, ownerExtension: null, hotdeskEnabled: true, locationId: null, sipContact: null, sessionTimeout: null },
+          h.clock.now(),
+        );
+      }
+      // A phone request arriving meanwhile is a callback like these: it must not wait for the whole file.
+      let between = 0;
+      const pieces: string[] = [];
+      for await (const piece of h.ctx.csv.export()) {
+        pieces.push(piece);
+        setImmediate(() => between++);
+      }
+      expect(pieces.length, 'header and three pieces').to.equal(4);
+      expect(between, 'callbacks run before the export ended').to.be.at.least(2);
+      const rows = parse(pieces.join('')) as string[][];
+      expect(rows[0]).to.deep.equal(['mac', 'vendor', 'model', 'label', 'ownerExtension', 'hotdeskEnabled', 'location']);
+      expect(rows.slice(1).map((r) => r[0])).to.deep.equal(macs);
+      expect(rows[4001]).to.deep.equal([macs[4000], 'yealink', 'T46U', 'desk 4000', '', 'true', '']);
+    } finally {
+      h.destroy();
+    }
   });
 });

@@ -75,8 +75,14 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     recorder.flush();
     res.json(await devices.summary());
   });
-  r.get('/export', allow('readonly'), (_req, res) => {
-    res.type('text/csv').attachment('devices.csv').send(csv.export());
+  r.get('/export', allow('readonly'), async (_req, res) => {
+    res.type('text/csv').attachment('devices.csv');
+    for await (const piece of csv.export()) {
+      if (res.destroyed) return; // the client went away: no more devices are read
+      // A client that reads slowly holds the next piece back, not the server's memory.
+      if (!res.write(piece)) await drained(res);
+    }
+    res.end();
   });
   r.post('/import', allow(), express.text({ type: ['text/csv', 'text/plain'], limit: '5mb' }), (req, res) => {
     if (typeof req.body !== 'string') throw invalid('body: send the CSV with Content-Type: text/csv');
@@ -105,4 +111,17 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     res.status(204).end();
   });
   return r;
+}
+
+/** Resolves once `res` can take more output, or is closed. */
+function drained(res: express.Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
