@@ -52,7 +52,8 @@ interface Row {
   fetched_extension: string | null;
 }
 
-const toDevice = (r: Row): DeviceRecord => ({
+/** A device's own fields, the ones an admin writes. */
+const toWrite = (r: Row): DeviceWrite => ({
   mac: r.mac as Mac,
   vendor: r.vendor,
   model: r.model,
@@ -62,6 +63,10 @@ const toDevice = (r: Row): DeviceRecord => ({
   locationId: r.location_id,
   sipContact: r.sip_contact,
   sessionTimeout: r.session_timeout,
+});
+
+const toDevice = (r: Row): DeviceRecord => ({
+  ...toWrite(r),
   configVersion: r.config_version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -92,17 +97,8 @@ export type DeviceWrite = Pick<
   'mac' | 'vendor' | 'model' | 'label' | 'ownerExtension' | 'hotdeskEnabled' | 'locationId' | 'sipContact' | 'sessionTimeout'
 >;
 
-const toWrite = (r: Row): DeviceWrite => ({
-  mac: r.mac as Mac,
-  vendor: r.vendor,
-  model: r.model,
-  label: r.label,
-  ownerExtension: r.owner_extension,
-  hotdeskEnabled: r.hotdesk_enabled === 1,
-  locationId: r.location_id,
-  sipContact: r.sip_contact,
-  sessionTimeout: r.session_timeout,
-});
+/** One page of devices in MAC order, after a MAC (see DeviceStore.each). */
+const PAGE = 'SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit';
 
 export interface DeviceFilter {
   vendor?: string;
@@ -299,22 +295,19 @@ export class DeviceStore {
    * Every device, `chunk` rows at a time in MAC order (keyset paging: each chunk is one indexed
    * read, never one array of the whole fleet).
    */
-  /** Every device's own fields (no last fetch), `chunk` rows at a time in MAC order, like each(). */
-  *eachWrite(chunk = 1000): Generator<DeviceWrite[]> {
-    const page = this.db.prepare<{ after: string; limit: number }, Row>('SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit');
-    for (let after = '';;) {
-      const rows = page.all({ after, limit: chunk }).map(toWrite);
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < chunk) return;
-      after = rows[rows.length - 1]!.mac;
-    }
+  each(chunk = 1000): Generator<DeviceRecord[]> {
+    return this.pages(withLastFetch(PAGE), toDevice, chunk);
   }
 
-  *each(chunk = 1000): Generator<DeviceRecord[]> {
-    const page = this.db.prepare(withLastFetch('SELECT * FROM devices WHERE mac > @after ORDER BY mac LIMIT @limit'));
+  /** Like each(), with the device's own fields only (no last fetch: a lighter read). */
+  eachWrite(chunk = 1000): Generator<DeviceWrite[]> {
+    return this.pages(PAGE, toWrite, chunk);
+  }
+
+  private *pages<T extends { mac: string }>(sql: string, map: (r: Row) => T, chunk: number): Generator<T[]> {
+    const page = this.db.prepare<{ after: string; limit: number }, Row>(sql);
     for (let after = '';;) {
-      const rows = (page.all({ after, limit: chunk }) as Row[]).map(toDevice);
+      const rows = page.all({ after, limit: chunk }).map(map);
       if (rows.length === 0) return;
       yield rows;
       if (rows.length < chunk) return;

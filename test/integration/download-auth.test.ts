@@ -85,6 +85,13 @@ async function withFetchRecordLost<T>(h: Harness, mac: string, fetch: () => Prom
   return res;
 }
 
+/** The rollout for one device: provision, the phone fetches its credentials, then enforce. */
+async function enforceOnceProvisioned(h: Harness, d: { mac: string; file: string }): Promise<void> {
+  await setMode(h, d.mac, 'provision');
+  await h.http.get(`/${d.file}`);
+  await setMode(h, d.mac, 'enforce');
+}
+
 const basic = (c: { username: string; password: string }) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 
 describe('download auth: per-device credentials, off → provision → enforce', () => {
@@ -146,9 +153,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('a wrong password, a wrong user or a response for another file gets 401 and counts as a failure', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const creds = await credentials(h, d.mac);
     const ch = challengesOf(await h.http.get(`/${d.file}`))[0]!;
     const attempts = [
@@ -173,9 +178,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
     h = createHarness({ config: { security: { enumeration: { maxFailures: 3 } } } });
     await seed(h);
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const creds = await credentials(h, d.mac);
     for (let i = 0; i < 3; i++) expect((await h.http.get(`/${d.file}`).set('Authorization', basic({ ...creds, password: `x${i}` }))).status).to.equal(401);
     const blocked = await h.http.get(`/${d.file}`).set('Authorization', basic(creds));
@@ -185,18 +188,14 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('a missing Authorization (a phone’s first try) is not counted', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     for (let i = 0; i < 60; i++) expect((await h.http.get(`/${d.file}`)).status).to.equal(401);
     expect(h.logs.filter((l) => l.kind === 'auth')).to.have.length(0);
   });
 
   it('an expired nonce with the right password gets stale=true and is not counted', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const creds = await credentials(h, d.mac);
     const ch = challengesOf(await h.http.get(`/${d.file}`))[1]!;
     h.clock.advance(6 * 60_000);
@@ -210,9 +209,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('PUT uploads of an enforce device need credentials too (Polycom logs)', async () => {
     const d = DEVICES[1];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const creds = await credentials(h, d.mac);
     const bare = await h.http.put(`/${d.mac}-app.log`).set('Content-Type', 'text/plain').send('boot ok');
     expect(bare.status).to.equal(401);
@@ -223,9 +220,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('rotation: the old password works until the phone has fetched the new one', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const old = await credentials(h, d.mac);
     const rot = await h.http.post(`/api/v1/devices/${d.mac}/download-auth/rotate`).set('Authorization', h.auth);
     expect(rot.status).to.equal(200);
@@ -242,9 +237,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('rotation: a phone whose fetch of the new password was lost in a crash is not locked out by the next rotation', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     const first = await credentials(h, d.mac);
     expect((await h.http.post(`/api/v1/devices/${d.mac}/download-auth/rotate`).set('Authorization', h.auth)).status).to.equal(200);
     const second = await credentials(h, d.mac);
@@ -267,9 +260,7 @@ describe('download auth: per-device credentials, off → provision → enforce',
 
   it('rotation: at most four earlier passwords stay accepted while the phone has not fetched', async () => {
     const d = DEVICES[0];
-    await setMode(h, d.mac, 'provision');
-    await h.http.get(`/${d.file}`);
-    await setMode(h, d.mac, 'enforce');
+    await enforceOnceProvisioned(h, d);
     h.ctx.recorder.flush();
     const held = [await credentials(h, d.mac)];
     for (let i = 0; i < 5; i++) {
