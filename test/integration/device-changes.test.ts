@@ -4,13 +4,13 @@
  * thousands of devices at once is one note for all.
  */
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMigrations, openDatabase, type Db } from '../../db/index.js';
+import { openDatabase, type Db } from '../../db/index.js';
 import { ALL_DEVICES } from '../../db/stores/device-changes.js';
 import { createStores, type Stores } from '../../db/stores/index.js';
+import { databaseBefore } from '../helpers/old-database.js';
 import { parseMac } from '../../server/domain/mac.js';
 
 const MAC = parseMac('001565aabbcc')!;
@@ -84,12 +84,7 @@ describe('device change notes', () => {
 
   it('a database that ran the retired migration 008 (repeat counting) still gets the fetched notes of 009', () => {
     const path = join(dir, 'upgraded.db');
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
-    for (const m of loadMigrations().filter((m) => m.version < 8)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
+    const old = databaseBefore(path, 8);
     // What 008 did before it was reverted.
     old.exec('ALTER TABLE fetch_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0; ALTER TABLE fetch_log ADD COLUMN last_at INTEGER');
     old.prepare('INSERT INTO schema_migrations VALUES (8, ?, 0)').run('008_fetch_repeats.sql');

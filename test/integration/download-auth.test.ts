@@ -10,11 +10,11 @@ import { request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { loadMigrations, openDatabase } from '../../db/index.js';
+import { openDatabase } from '../../db/index.js';
 import { createStores } from '../../db/stores/index.js';
 import { phoneLane } from '../../server/http/phone-lane.js';
 import { createTlsServer } from '../../server/http/tls.js';
+import { databaseBefore } from '../helpers/old-database.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 const DEVICES = [
@@ -446,12 +446,7 @@ describe('download auth: migration 010 (earlier passwords as a list)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deskprov-m010-'));
     try {
       const path = join(dir, 'deskprov.db');
-      const old = new Database(path);
-      old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
-      for (const m of loadMigrations().filter((m) => m.version < 10)) {
-        old.exec(m.sql);
-        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-      }
+      const old = databaseBefore(path, 10);
       old.prepare(`INSERT INTO devices (mac, vendor, created_at, updated_at) VALUES ('001565aabbcc', 'yealink', 0, 0), ('001565aabbdd', 'yealink', 0, 0)`).run();
       old.prepare(`INSERT INTO device_download_auth (mac, mode, username, password, prev_password, creds_version, updated_at)
         VALUES ('001565aabbcc', 'enforce', 'dpuser', 'newpass', 'oldpass', 2, 0), ('001565aabbdd', NULL, 'dpother', 'pass', NULL, 1, 0)`).run();
