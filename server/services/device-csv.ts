@@ -12,6 +12,7 @@ import { deviceCreateSchema } from '../schemas.js';
 import { problemsOf } from '../http/validation.js';
 import type { Actor } from './audit.js';
 import type { DeviceInput, DeviceService } from './devices.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export const CSV_COLUMNS = ['mac', 'vendor', 'model', 'label', 'ownerExtension', 'hotdeskEnabled', 'location'] as const;
 const MAX_ROWS = 50_000;
@@ -157,7 +158,7 @@ export class DeviceCsv {
           ].map(defuseCell),
         ),
       );
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 }

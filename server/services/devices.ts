@@ -7,6 +7,7 @@ import { conflict, invalid, notFound } from '../errors.js';
 import type { Actor, AuditSink } from './audit.js';
 import type { ChangeTracker } from './change-tracker.js';
 import type { Clock } from './clock.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export type DeviceInput = Omit<DeviceWrite, 'mac'> & { mac: Mac };
 export type DevicePatch = { [K in keyof Omit<DeviceWrite, 'mac'>]?: DeviceWrite[K] | undefined };
@@ -110,7 +111,7 @@ export class DeviceService {
         const warnings = warningsOf(d);
         if (warnings.length > 0) warned.add(() => ({ mac: d.mac, label: d.label, warnings }));
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     // Largest first; ties by location id, devices with no location first.
     const byLocation = [...perLocation].map(([locationId, devices]) => ({ locationId, devices }));

@@ -12,6 +12,7 @@ import type { Mac } from '../domain/mac.js';
 import type { Stores } from '../../db/stores/index.js';
 import { SYSTEM, type AuditSink } from './audit.js';
 import type { ChangeTracker } from './change-tracker.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Sessions ended per transaction by the sweep. */
 export const SWEEP_BATCH = 1000;
@@ -83,7 +84,7 @@ export class HotdeskSweep {
       report.batches++;
       report.ended += ended;
       if (found < SWEEP_BATCH || ended === 0) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 

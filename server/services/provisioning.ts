@@ -188,7 +188,8 @@ export class ProvisioningService {
    * the phone lane keeps its text of the status and headers (the same for every answer with it).
    */
   private fileResponse(req: PhoneRequest, file: (RenderedFile & { laneHead?: { text?: string } }) | StoredFile): PhoneResponse {
-    const rendered = 'configVersion' in file ? file : NOT_RENDERED;
+    const isRendered = 'configVersion' in file;
+    const rendered = isRendered ? file : NOT_RENDERED;
     const headers: Record<string, string> = {
       'Content-Type': file.contentType,
       'Cache-Control': NO_STORE,
@@ -200,7 +201,7 @@ export class ProvisioningService {
       return { status: 304, headers, body: '', vendor: null, kind: null, rendered };
     }
     headers['Content-Length'] = String(file.body.length);
-    const headSlot = 'configVersion' in file ? (file.laneHead ??= {}) : undefined;
+    const headSlot = isRendered ? (file.laneHead ??= {}) : undefined;
     return { status: 200, headers, body: file.body, vendor: null, kind: null, rendered, headSlot };
   }
 
