@@ -231,8 +231,10 @@ export class DeviceStore {
       UNION SELECT mac FROM sessions WHERE extension = ? AND ended_at IS NULL`);
     this.atLocation = db.prepare<[number]>('SELECT mac FROM devices WHERE location_id = ?');
     this.ofVendor = db.prepare<[string]>('SELECT mac FROM devices WHERE vendor = ?');
+    // Never backwards: a phone worker's records can arrive after newer ones the primary wrote (they
+    // travel in batches), and a device's config versions only go up.
     this.fetchServed = db.prepare(`UPDATE devices SET fetched_version = @configVersion, fetched_line_user = @lineUser,
-      fetched_extension = @extension WHERE mac = @mac`);
+      fetched_extension = @extension WHERE mac = @mac AND (fetched_version IS NULL OR fetched_version < @configVersion)`);
     // Positional: one row per phone request, and binding by name costs about 2 µs more a row.
     this.fetchLog = db.prepare<[string, number, string, string | null, string | null, string | null, string, number, number | null]>(
       `INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);

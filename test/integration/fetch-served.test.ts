@@ -46,6 +46,17 @@ describe('fetched_version from fetch records without a cached head', () => {
     expect(fetchedVersion()).to.equal(2);
   });
 
+  it("a record that arrives late (a worker's batch from before a change) does not move fetched_version back", () => {
+    store.recordFetches([fetch(1, 2000)]);
+    store.bumpVersion(MAC, 2500);
+    store.recordFetches([fetch(2, 3000)]); // the primary's own fetch of the new version
+    expect(fetchedVersion()).to.equal(2);
+    store.recordFetches([fetch(1, 2400)]); // a phone worker's record of the old one, sent before the change
+    expect(fetchedVersion(), 'the phone has version 2').to.equal(2);
+    store.recordFetches([fetch(2, 3500)]);
+    expect(fetchedVersion()).to.equal(2);
+  });
+
   it('a device deleted and added again at version 1 gets its fetch recorded again', () => {
     store.recordFetches([fetch(1, 2000)]);
     expect(fetchedVersion()).to.equal(1);
