@@ -1,8 +1,10 @@
 /**
  * What keeps a phone worker's caches true to a database another process writes.
  *
- * Before each request the worker calls `check()`. It costs one `PRAGMA data_version`, which
- * changes with every commit by another connection and reads no table. When it moved:
+ * The worker calls `check()` before answering: once per event-loop turn for what the phone lane
+ * read in it (PhoneLaneOptions.beforeAnswers), and before each request node:http answers. It
+ * costs one `PRAGMA data_version`, which changes with every commit by another connection and
+ * reads no table. When it moved:
  * - templates: saves only add rows to the templates table, so a new largest rowid drops the
  *   resolved templates, and with them every cached render (the catalog's generation);
  * - device and download-auth rows: their stores note every change (migration 007). A note drops

@@ -94,7 +94,8 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
   const proxy = createProxy(init.internalSocket, (err) => log.warn({ err: err.message }, 'could not pass a request to the primary'));
 
-  // Checked before every request: nothing stale is served after another process's commit.
+  // Checked before every request node:http answers, and once per turn of the lane's reads:
+  // nothing stale is served after another process's commit.
   const replica = new ReplicaCache(db, ctx.stores.deviceChanges, ctx.stores.devices, ctx.catalog);
   // Answers close their connections once stopping (server/http/drain.ts).
   const drain = new Drain();
@@ -104,16 +105,8 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
 
   // Plain-HTTP phone file requests are answered from the socket (server/http/phone-lane.ts).
-  const lane = config.http.phoneLane
-    ? phoneLane(
-        (req) => {
-          replica.check();
-          return phone.answer(req);
-        },
-        () => drain.draining,
-        log,
-      )
-    : null;
+  // The caches are checked once per event-loop turn, after its reads (PhoneLaneOptions.beforeAnswers).
+  const lane = config.http.phoneLane ? phoneLane(phone.answer, () => drain.draining, log, () => replica.check()) : null;
   const newServer = phoneServerFactory(listener, lane);
   const servers: Server[] = [];
   let stopping = false;

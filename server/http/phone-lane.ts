@@ -69,6 +69,15 @@ export interface PhoneLaneOptions {
   draining(): boolean;
   /** An answer that could not be written (a bug; the connection is closed). */
   onError?: (err: unknown) => void;
+  /**
+   * Called once per turn of the event loop before the lane answers what it read in that turn,
+   * after all of it was read. A phone worker checks there whether another process changed the
+   * database (ReplicaCache): once per turn instead of once per request, and still after the bytes
+   * of every request it answers were read, so after any change a client saw acknowledged before
+   * sending them. If it throws, the connections read in that turn go to node:http (the error is
+   * reported to onError).
+   */
+  beforeAnswers?: () => void;
 }
 
 /**
@@ -85,11 +94,17 @@ export function behindLane<S extends Server | HttpsServer>(lane: PhoneLane | nul
 }
 
 /** The lane with the listeners' timeouts (HTTP_TIMEOUTS); an answer it cannot write is logged. */
-export function phoneLane(answer: PhoneLaneOptions['answer'], draining: () => boolean, log: Pick<Logger, 'error'>): PhoneLane {
+export function phoneLane(
+  answer: PhoneLaneOptions['answer'],
+  draining: () => boolean,
+  log: Pick<Logger, 'error'>,
+  beforeAnswers?: () => void,
+): PhoneLane {
   return new PhoneLane({
     answer,
     draining,
-    onError: (err) => log.error({ err }, 'phone lane could not write an answer'),
+    ...(beforeAnswers ? { beforeAnswers } : {}),
+    onError: (err) => log.error({ err }, 'phone lane could not answer'),
     keepAliveTimeoutMs: HTTP_TIMEOUTS.keepAliveTimeout,
     headersTimeoutMs: HTTP_TIMEOUTS.headersTimeout,
   });
@@ -123,9 +138,40 @@ export class PhoneLane {
   private dateText = '';
   private dateSecond = -1;
   private readonly keepAliveLine: string;
+  /**
+   * Connections read this turn and not answered yet, in the order read. They are answered
+   * together once the turn's reads are done (setImmediate), not each in its read's callback.
+   * Measured with wrk at 1,000 connections and one phone worker (alternating runs): a worker
+   * checking its caches once per turn instead of per request, 14,400 -> 18,900 requests/s (3
+   * pairs); the primary answering at the end of the turn too, 17,100 -> 19,500 (7 pairs).
+   */
+  private turn: Array<(ready: boolean) => void> = [];
 
   constructor(private readonly opts: PhoneLaneOptions) {
     this.keepAliveLine = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
+  }
+
+  /** beforeAnswers, then every connection read this turn; false when beforeAnswers threw. */
+  private readonly endOfTurn = (): void => {
+    const read = this.turn;
+    this.turn = [];
+    const ready = this.ready();
+    for (const answer of read) answer(ready);
+  };
+
+  private ready(): boolean {
+    try {
+      this.opts.beforeAnswers?.();
+      return true;
+    } catch (err) {
+      this.opts.onError?.(err);
+      return false;
+    }
+  }
+
+  private atEndOfTurn(answer: (ready: boolean) => void): void {
+    if (this.turn.length === 0) setImmediate(this.endOfTurn);
+    this.turn.push(answer);
   }
 
   /**
@@ -164,6 +210,7 @@ export class PhoneLane {
   private accept(socket: Socket, sockets: Set<Socket>, handOver: (socket: Socket) => void): void {
     const lane = this;
     let served = false;
+    let handedOver = false;
     sockets.add(socket);
     socket.setTimeout(this.opts.headersTimeoutMs);
 
@@ -179,13 +226,33 @@ export class PhoneLane {
     }
     /** node:http takes the connection over, starting with `rest` (the unanswered bytes). */
     function toNode(rest: Buffer): void {
+      handedOver = true;
       release();
       socket.removeListener('error', onError);
       handOver(socket);
       // What node:http would have read from the socket itself: its data listener is now the only one.
       if (rest.length > 0) socket.emit('data', rest);
     }
+    /** What was read this turn, answered at its end (PhoneLane.endOfTurn). */
+    let unread: Buffer[] | null = null;
     function onData(chunk: Buffer): void {
+      if (unread !== null) {
+        unread.push(chunk);
+        return;
+      }
+      unread = [chunk];
+      lane.atEndOfTurn(answerRead);
+    }
+    /** What was read this turn, unless the connection closed or was handed over meanwhile. */
+    function answerRead(ready: boolean): void {
+      const chunks = unread;
+      unread = null;
+      if (chunks === null || !sockets.has(socket)) return;
+      const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (ready) consume(chunk);
+      else toNode(chunk);
+    }
+    function consume(chunk: Buffer): void {
       const text = chunk.toString('latin1');
       let at = 0;
       while (at < text.length) {
@@ -233,6 +300,13 @@ export class PhoneLane {
       socket.setTimeout(lane.opts.keepAliveTimeoutMs);
     }
     function onEnd(): void {
+      // What came before the end is answered first, now (its turn would come too late).
+      if (unread !== null) {
+        answerRead(lane.ready());
+        // node:http took the connection over: the end is its to see too.
+        if (handedOver) return void socket.emit('end');
+        if (!sockets.has(socket)) return; // closed by an answer
+      }
       // The client is done sending (node:http servers allow half-open connections): finish ours.
       release();
       socket.end();

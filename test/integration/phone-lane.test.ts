@@ -380,4 +380,96 @@ describe('phone lane', function () {
     await idleClosed;
     await closed;
   });
+  describe('a check before each turn of answers (beforeAnswers)', () => {
+    const deferredLane = (beforeAnswers: () => void) =>
+      new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, beforeAnswers });
+
+    it('with it, answers the same bytes as node:http alone, for any request bytes (property)', async () => {
+      let calls = 0;
+      const server = phoneServerFactory(h.app.listener, deferredLane(() => calls++))();
+      const port = await listen(server);
+      try {
+        await sameBytes(port, nodePort, Number(process.env.LANE_RUNS ?? 40));
+      } finally {
+        server.close();
+      }
+      expect(calls, 'beforeAnswers calls').to.be.greaterThan(0);
+    });
+
+    it('answers a request only after a beforeAnswers call made after it was read, whichever connection it came on', async () => {
+      // What a phone worker checks there (another process's commits), here a number: each answer
+      // says the number its last call saw. Two connections are read in one turn, the number
+      // moving between the reads: the second request was read after the move, so its answer must
+      // show it (a check made once, before the turn's first answer, would not).
+      let current = 0;
+      let seen = -1;
+      const lane = new PhoneLane({
+        answer: (req) => ({ status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: `${req.url} saw ${seen}\n` }),
+        keepAliveTimeoutMs: 65_000,
+        headersTimeoutMs: 30_000,
+        draining: () => false,
+        beforeAnswers: () => (seen = current),
+      });
+      const server = lane.attach(createServer(h.app.listener));
+      const accepted: net.Socket[] = [];
+      server.on('connection', (s: net.Socket) => accepted.push(s));
+      const port = await listen(server);
+      const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+      try {
+        const replies = clients.map((c) => {
+          let bytes = '';
+          c.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+          return () => bytes;
+        });
+        await Promise.all(clients.map((c) => new Promise((r) => c.once('connect', r))));
+        while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
+        // As the event loop delivers two reads in one turn.
+        accepted[0]!.emit('data', Buffer.from(get('/first.cfg'), 'latin1'));
+        current = 1;
+        accepted[1]!.emit('data', Buffer.from(get('/second.cfg'), 'latin1'));
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline && !replies.every((r) => r().includes(' saw '))) await new Promise((r) => setTimeout(r, 5));
+        expect(replies[1]!()).to.match(/\r\n\r\n\/second\.cfg saw 1\n$/);
+        expect(replies[0]!()).to.match(/\r\n\r\n\/first\.cfg saw [01]\n$/);
+      } finally {
+        for (const c of clients) c.destroy();
+        server.close();
+      }
+    });
+
+    it("a request and the end of the client's sending in one turn: answered, then the connection finished, by the lane or by node:http", async () => {
+      const server = phoneServerFactory(h.app.listener, deferredLane(() => {}))();
+      const accepted: net.Socket[] = [];
+      server.on('connection', (s: net.Socket) => accepted.push(s));
+      const port = await listen(server);
+      try {
+        // The lane's to answer; then one it hands to node:http (not a phone file).
+        for (const [request, answer] of [
+          [get(`/${YEALINK.mac}.cfg`, `User-Agent: ${YEALINK.ua}`), /^HTTP\/1\.1 200 OK\r\n[^]*account\.1\.user_name = 1001/],
+          [get('/robots.txt'), /^HTTP\/1\.1 \d{3} [^]*\r\nX-Request-Id: /],
+        ] as const) {
+          const n = accepted.length;
+          const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+          let bytes = '';
+          socket.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+          const ended = new Promise<boolean>((r) => {
+            socket.once('end', () => r(true));
+            setTimeout(() => r(false), 3_000);
+          });
+          await new Promise((r) => socket.once('connect', r));
+          while (accepted.length === n) await new Promise((r) => setTimeout(r, 5));
+          // As the event loop delivers a read and then the end of the stream in one turn.
+          const peer = accepted[n]!;
+          peer.emit('data', Buffer.from(request, 'latin1'));
+          peer.emit('end');
+          const finished = await ended;
+          socket.destroy();
+          expect(bytes, request).to.match(answer);
+          expect(finished, `server finished the connection after ${JSON.stringify(request)}`).to.equal(true);
+        }
+      } finally {
+        server.close();
+      }
+    });
+  });
 });
