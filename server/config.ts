@@ -48,6 +48,12 @@ export const configSchema = z.strictObject({
      * false sends every request through node:http.
      */
     phoneLane: z.boolean().default(true),
+    /**
+     * Before taking phones, each phone-serving process answers a few thousand requests of its own
+     * for a few devices' files, so the first boot storm after a start meets compiled code
+     * (server/http/warm-up.ts; about half a second). Nothing of it is kept, recorded or counted.
+     */
+    warmUp: z.boolean().default(true),
     /** Upper bound of a phone upload (Polycom PUT) body. */
     maxUploadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /** Per-device cap of appended Polycom logs; oldest bytes are dropped. */

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { databaseModeWarning, openDatabase } from '../db/index.js';
 import { createApp } from './app.js';
 import { addAcceptors } from './http/acceptors.js';
+import { warmUpDeps, warmUpLogged } from './http/warm-up.js';
 import { Drain } from './http/drain.js';
 import { behindLane, phoneLane, phoneServerFactory } from './http/phone-lane.js';
 import { startInternalListener, type InternalListener } from './cluster/internal-listener.js';
@@ -93,7 +94,8 @@ const app = createApp(ctx);
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
 // Templates compiled and the render stamp worked out now, not by the first phones after a start.
 ctx.renderer.prepare();
-ctx.prerender.start();
+// The phone path run before phones come (http.warmUp), then the pre-render.
+const warmedUp = (config.http.warmUp ? warmUpLogged(warmUpDeps(ctx), log) : Promise.resolve()).finally(() => ctx.prerender.start());
 // On shutdown every answer not yet begun says Connection: close, so keep-alive clients send
 // nothing more on a connection about to be closed (server/http/drain.ts).
 const drain = new Drain();
@@ -225,6 +227,6 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 // Sessions that expired while deskprov was down are ended before the first phone is answered:
 // the start-up sweep yields between batches, and a phone fetching meanwhile would get the
 // expired guest's line (20,000 sessions took ~0.6 s).
-void stopJobs.firstSweep.then(() => {
+void Promise.all([stopJobs.firstSweep, warmedUp]).then(() => {
   if (!stopping) for (const listen of listens) listen();
 });

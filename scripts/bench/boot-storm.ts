@@ -50,10 +50,13 @@ const opts = new Command()
   .option('--threads <n>', 'client worker threads', positiveInt, 2)
   .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
   .option('--fetch-log-thread', 'write fetch records on a thread of their own (provisioning.fetchLogThread)', false)
+  .option('--no-warm-up', 'start deskprov without its start-up warm-up (http.warmUp false)')
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
-  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; wrk: boolean; keep?: boolean }>();
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; warmUp: boolean; wrk: boolean; keep?: boolean }>();
+/** Config every deskprov of the run starts with. */
+const config: Record<string, unknown> = opts.warmUp ? {} : { http: { warmUp: false } };
 if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64) throw new Error('--workers: expected 0–64');
 const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
@@ -77,14 +80,14 @@ async function main(): Promise<void> {
   const configs = phones.map((p) => [p.config, p.ua] as [string, string]);
   const onDemandDb = join(dir, 'on-demand.db');
   copyFileSync(dbPath, onDemandDb);
-  const plain = await startDeskprov({ dir, dbPath: onDemandDb, prerender: false });
+  const plain = await startDeskprov({ dir, dbPath: onDemandDb, prerender: false, config });
   const onDemand = await runWrkOnce(dir, origin(plain.port), configs, 64, opts.threads).finally(() => plain.stop());
   console.log(`first fetch, render on demand: ${onDemand.reqPerSec.toLocaleString('en-US')}/s (${onDemand.requests} files, p99 ${onDemand.p99} ms, errors ${onDemand.errors})`);
   // (b) From stored renders: the start-up pre-render first. The first half of the phones fetch
   // their configs on the freshly started process (JIT and caches cold); then the first half's
   // boot files are fetched and saved for nginx; then the other half, never seen by this process
   // (no device row or render of theirs in memory), fetch their configs on the warmed-up process.
-  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
+  let deskprov: RunningServer = await startDeskprov({ dir, dbPath, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
   stops.push(() => deskprov.stop());
   const prerenderSeconds = await waitForPrerender(deskprov.port);
   console.log(`start-up pre-render of ${opts.devices.toLocaleString('en-US')} devices: ${prerenderSeconds} s`);
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
   // the renders stored by the previous process are current and served).
   const port = deskprov.port;
   await deskprov.stop();
-  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread });
+  deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
   const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
   storms.push({ server: 'deskprov (cold)', r: cold });
   console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
@@ -202,6 +205,7 @@ async function main(): Promise<void> {
     clientThreads: opts.threads,
     phoneWorkers: opts.workers,
     fetchLogThread: opts.fetchLogThread,
+    warmUp: opts.warmUp,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     firstFetch: {
       client: `wrk -t${opts.threads} -c64, each config once`,

@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { createContext } from '../context.js';
 import { Drain } from '../http/drain.js';
 import { createPhoneHandler } from '../http/phone-handler.js';
+import { warmUpDeps, warmUpLogged } from '../http/warm-up.js';
 import { phoneLane, phoneServerFactory } from '../http/phone-lane.js';
 import { createLogger } from '../log.js';
 import { systemClock } from '../services/clock.js';
@@ -154,8 +155,12 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   process.on('disconnect', stop);
   // Templates compiled now, not by the first phones this worker answers (Renderer.prepare).
   ctx.renderer.prepare();
-  send({ type: 'ready' });
-  log.debug('phone worker ready');
+  const warmedUp = config.http.warmUp ? warmUpLogged({ ...warmUpDeps(ctx), replica: true }, log, { beforeAnswers: () => replica.check() }) : Promise.resolve();
+  void warmedUp.then(() => {
+    if (stopping) return;
+    send({ type: 'ready' });
+    log.debug('phone worker ready');
+  });
 }
 
 process.once('message', (m: ToWorker) => {
