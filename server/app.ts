@@ -33,7 +33,12 @@ export interface App {
   phone: PhoneHandler;
 }
 
-export function createApp(ctx: Context): App {
+export interface AppOptions {
+  /** Phone workers (server/cluster/): how many are configured and how many accept phones now, for /healthz. */
+  phoneWorkers?: () => { configured: number; accepting: number };
+}
+
+export function createApp(ctx: Context, o: AppOptions = {}): App {
   const app = express();
   app.disable('x-powered-by');
   // One hop: req.ip is the address deskprov's reverse proxy saw (the last X-Forwarded-For entry),
@@ -43,8 +48,13 @@ export function createApp(ctx: Context): App {
 
   app.get('/healthz', (_req, res) => {
     ctx.stores.db.prepare('SELECT 1').get();
-    // prerender.pending: devices whose files wait to be pre-rendered (0 once the catch-up is done).
-    res.json({ status: 'ok', prerender: { running: ctx.prerender.running, pending: ctx.prerender.pending() } });
+    // prerender.pending: devices whose files wait to be pre-rendered (0 once the catch-up is done);
+    // phoneWorkers.accepting: workers taking phones now (fewer than configured while they start).
+    res.json({
+      status: 'ok',
+      prerender: { running: ctx.prerender.running, pending: ctx.prerender.pending() },
+      ...(o.phoneWorkers ? { phoneWorkers: o.phoneWorkers() } : {}),
+    });
   });
   app.get('/metrics', metricsRoute(ctx.metrics, ctx.config.metrics.token));
 

@@ -90,7 +90,7 @@ function startSip(): void {
 }
 startSip();
 
-const app = createApp(ctx);
+const app = createApp(ctx, { phoneWorkers: () => ({ configured: config.http.phoneWorkers, accepting: workers?.accepting() ?? 0 }) });
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
 // Templates compiled and the render stamp worked out now, not by the first phones after a start.
 ctx.renderer.prepare();

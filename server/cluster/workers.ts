@@ -30,6 +30,8 @@ const RESTART_LIMIT = 5;
 
 export class PhoneWorkers {
   private readonly children = new Map<number, ChildProcess>();
+  /** Workers that said they are ready and were given the listening socket. */
+  private readonly ready = new Set<ChildProcess>();
   private readonly crashes: number[] = [];
   private stopping = false;
 
@@ -75,6 +77,7 @@ export class PhoneWorkers {
           const handle = (this.o.server as unknown as { _handle?: object | null })._handle;
           if (!handle) return;
           for (let i = 0; i < Math.max(1, this.o.acceptors); i++) child.send({ type: 'listen' } satisfies ToWorker, handle as never);
+          this.ready.add(child);
           this.broadcastBlocks();
           ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
           return;
@@ -93,6 +96,7 @@ export class PhoneWorkers {
     });
     child.on('error', (err) => ctx.log.error({ worker: id, err: err.message }, 'phone worker error'));
     child.on('exit', (code, signal) => {
+      this.ready.delete(child);
       if (this.children.get(id) === child) this.children.delete(id);
       if (this.stopping) return;
       const now = Date.now();
@@ -108,6 +112,11 @@ export class PhoneWorkers {
       }, 500).unref();
     });
     this.tell(child, { type: 'init', id, config: ctx.config, internalSocket: this.o.internalSocket });
+  }
+
+  /** Workers accepting phones now (/healthz). */
+  accepting(): number {
+    return this.ready.size;
   }
 
   private tell(c: ChildProcess, m: ToWorker): void {

@@ -100,7 +100,9 @@ describe('phone workers (real processes)', function () {
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     await until('the primary', async () => (await req('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, 60_000);
-    await until('the worker', () => output.includes('phone worker accepting'), 60_000);
+    // /healthz says when the worker takes phones (it warms up first).
+    await until('the worker', async () => JSON.parse((await req('GET', '/healthz')).body).phoneWorkers?.accepting === 1, 60_000);
+    expect(JSON.parse((await req('GET', '/healthz')).body).phoneWorkers).to.deep.equal({ configured: 1, accepting: 1 });
     expect((await api('POST', 'users', { extension: '1001', displayName: 'Alice', sipPassword: 'first-secret' })).status).to.equal(201);
     expect((await api('POST', 'devices', { mac: MAC, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
   });

@@ -97,14 +97,19 @@ export interface StartOptions {
 }
 
 /**
- * Polls /healthz until the pre-renderer has nothing pending; returns the seconds it took.
- * (A server without the field counts as done.)
+ * Polls /healthz until the pre-renderer has nothing pending and every phone worker accepts
+ * phones (a run started before would put its connections on the primary alone); returns the
+ * seconds it took. (A server without the fields counts as done.)
  */
 export async function waitForPrerender(port: number, timeoutMs = 600_000): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { prerender?: { pending: number } };
-    if ((health.prerender?.pending ?? 0) === 0) return (Date.now() - started) / 1000;
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      prerender?: { pending: number };
+      phoneWorkers?: { configured: number; accepting: number };
+    };
+    const workersUp = !health.phoneWorkers || health.phoneWorkers.accepting >= health.phoneWorkers.configured;
+    if ((health.prerender?.pending ?? 0) === 0 && workersUp) return (Date.now() - started) / 1000;
     if (Date.now() - started > timeoutMs) throw new Error(`pre-render still pending after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
