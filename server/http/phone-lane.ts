@@ -249,8 +249,15 @@ export class PhoneLane {
       unread = null;
       if (chunks === null || !sockets.has(socket)) return;
       const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (ready) consume(chunk);
-      else toNode(chunk);
+      if (!ready) return toNode(chunk);
+      try {
+        consume(chunk);
+      } catch (err) {
+        // A bug: this connection ends, the others read in the turn are still answered.
+        lane.opts.onError?.(err);
+        release();
+        socket.destroy();
+      }
     }
     function consume(chunk: Buffer): void {
       const text = chunk.toString('latin1');

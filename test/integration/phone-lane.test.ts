@@ -380,11 +380,11 @@ describe('phone lane', function () {
     await idleClosed;
     await closed;
   });
-  describe('a check before each turn of answers (beforeAnswers)', () => {
+  describe('answers at the end of each turn of reads', () => {
     const deferredLane = (beforeAnswers: () => void) =>
       new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, beforeAnswers });
 
-    it('with it, answers the same bytes as node:http alone, for any request bytes (property)', async () => {
+    it('with a check before them (beforeAnswers), the same bytes as node:http alone, for any request bytes (property)', async () => {
       let calls = 0;
       const server = phoneServerFactory(h.app.listener, deferredLane(() => calls++))();
       const port = await listen(server);
@@ -431,6 +431,42 @@ describe('phone lane', function () {
         while (Date.now() < deadline && !replies.every((r) => r().includes(' saw '))) await new Promise((r) => setTimeout(r, 5));
         expect(replies[1]!()).to.match(/\r\n\r\n\/second\.cfg saw 1\n$/);
         expect(replies[0]!()).to.match(/\r\n\r\n\/first\.cfg saw [01]\n$/);
+      } finally {
+        for (const c of clients) c.destroy();
+        server.close();
+      }
+    });
+
+    it('an answer that throws (a bug) ends its own connection; the others read in that turn are still answered', async () => {
+      const errors: unknown[] = [];
+      const lane = new PhoneLane({
+        answer: (req) => {
+          if (req.url === '/bug.cfg') throw new Error('a bug');
+          return { status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: 'fine\n' };
+        },
+        keepAliveTimeoutMs: 65_000,
+        headersTimeoutMs: 30_000,
+        draining: () => false,
+        onError: (err) => errors.push(err),
+      });
+      const server = lane.attach(createServer(h.app.listener));
+      const accepted: net.Socket[] = [];
+      server.on('connection', (s: net.Socket) => accepted.push(s));
+      const port = await listen(server);
+      const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+      try {
+        const closed = new Promise<void>((r) => clients[0]!.once('close', () => r()));
+        let bytes = '';
+        clients[1]!.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+        await Promise.all(clients.map((c) => new Promise((r) => c.once('connect', r))));
+        while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
+        accepted[0]!.emit('data', Buffer.from(get('/bug.cfg'), 'latin1'));
+        accepted[1]!.emit('data', Buffer.from(get('/fine.cfg'), 'latin1'));
+        await closed;
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline && !bytes.endsWith('fine\n')) await new Promise((r) => setTimeout(r, 5));
+        expect(bytes).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nfine\n$/);
+        expect(errors.map((e) => (e as Error).message)).to.deep.equal(['a bug']);
       } finally {
         for (const c of clients) c.destroy();
         server.close();
