@@ -14,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { PhoneLane, phoneServerFactory } from '../../server/http/phone-lane.js';
+import { PhoneLane, phoneServerFactory, type PhoneLaneOptions } from '../../server/http/phone-lane.js';
 import { HTTP_TIMEOUTS } from '../../server/http/timeouts.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
@@ -381,12 +381,38 @@ describe('phone lane', function () {
     await closed;
   });
   describe('answers at the end of each turn of reads', () => {
-    const deferredLane = (beforeAnswers: () => void) =>
-      new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, beforeAnswers });
+    const laneWith = (o: Partial<PhoneLaneOptions>) =>
+      new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, ...o });
+    const plainAnswer = (body: string) => ({ status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body });
+
+    /** `lane` on a server of its own, two client connections to it, and the server's side of each (to deliver reads as the event loop would). */
+    async function twoConnections(lane: PhoneLane) {
+      const server = lane.attach(createServer(h.app.listener));
+      const accepted: net.Socket[] = [];
+      server.on('connection', (s: net.Socket) => accepted.push(s));
+      const port = await listen(server);
+      const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')] as const;
+      await Promise.all(clients.map((c) => new Promise((r) => c.once('connect', r))));
+      while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
+      const close = () => {
+        for (const c of clients) c.destroy();
+        server.close();
+      };
+      return { clients, accepted: accepted as [net.Socket, net.Socket], close };
+    }
+    const textOf = (c: net.Socket) => {
+      let bytes = '';
+      c.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
+      return () => bytes;
+    };
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && !done()) await new Promise((r) => setTimeout(r, 5));
+    };
 
     it('with a check before them (beforeAnswers), the same bytes as node:http alone, for any request bytes (property)', async () => {
       let calls = 0;
-      const server = phoneServerFactory(h.app.listener, deferredLane(() => calls++))();
+      const server = phoneServerFactory(h.app.listener, laneWith({ beforeAnswers: () => calls++ }))();
       const port = await listen(server);
       try {
         await sameBytes(port, nodePort, Number(process.env.LANE_RUNS ?? 40));
@@ -403,78 +429,48 @@ describe('phone lane', function () {
       // show it (a check made once, before the turn's first answer, would not).
       let current = 0;
       let seen = -1;
-      const lane = new PhoneLane({
-        answer: (req) => ({ status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: `${req.url} saw ${seen}\n` }),
-        keepAliveTimeoutMs: 65_000,
-        headersTimeoutMs: 30_000,
-        draining: () => false,
-        beforeAnswers: () => (seen = current),
-      });
-      const server = lane.attach(createServer(h.app.listener));
-      const accepted: net.Socket[] = [];
-      server.on('connection', (s: net.Socket) => accepted.push(s));
-      const port = await listen(server);
-      const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+      const lane = laneWith({ answer: (req) => plainAnswer(`${req.url} saw ${seen}\n`), beforeAnswers: () => (seen = current) });
+      const { clients, accepted, close } = await twoConnections(lane);
       try {
-        const replies = clients.map((c) => {
-          let bytes = '';
-          c.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
-          return () => bytes;
-        });
-        await Promise.all(clients.map((c) => new Promise((r) => c.once('connect', r))));
-        while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
+        const replies = clients.map(textOf);
         // As the event loop delivers two reads in one turn.
-        accepted[0]!.emit('data', Buffer.from(get('/first.cfg'), 'latin1'));
+        accepted[0].emit('data', Buffer.from(get('/first.cfg'), 'latin1'));
         current = 1;
-        accepted[1]!.emit('data', Buffer.from(get('/second.cfg'), 'latin1'));
-        const deadline = Date.now() + 5_000;
-        while (Date.now() < deadline && !replies.every((r) => r().includes(' saw '))) await new Promise((r) => setTimeout(r, 5));
+        accepted[1].emit('data', Buffer.from(get('/second.cfg'), 'latin1'));
+        await until(() => replies.every((r) => r().includes(' saw ')));
         expect(replies[1]!()).to.match(/\r\n\r\n\/second\.cfg saw 1\n$/);
         expect(replies[0]!()).to.match(/\r\n\r\n\/first\.cfg saw [01]\n$/);
       } finally {
-        for (const c of clients) c.destroy();
-        server.close();
+        close();
       }
     });
 
     it('an answer that throws (a bug) ends its own connection; the others read in that turn are still answered', async () => {
       const errors: unknown[] = [];
-      const lane = new PhoneLane({
+      const lane = laneWith({
         answer: (req) => {
           if (req.url === '/bug.cfg') throw new Error('a bug');
-          return { status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body: 'fine\n' };
+          return plainAnswer('fine\n');
         },
-        keepAliveTimeoutMs: 65_000,
-        headersTimeoutMs: 30_000,
-        draining: () => false,
         onError: (err) => errors.push(err),
       });
-      const server = lane.attach(createServer(h.app.listener));
-      const accepted: net.Socket[] = [];
-      server.on('connection', (s: net.Socket) => accepted.push(s));
-      const port = await listen(server);
-      const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+      const { clients, accepted, close } = await twoConnections(lane);
       try {
-        const closed = new Promise<void>((r) => clients[0]!.once('close', () => r()));
-        let bytes = '';
-        clients[1]!.on('data', (d: Buffer) => (bytes += d.toString('latin1')));
-        await Promise.all(clients.map((c) => new Promise((r) => c.once('connect', r))));
-        while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
-        accepted[0]!.emit('data', Buffer.from(get('/bug.cfg'), 'latin1'));
-        accepted[1]!.emit('data', Buffer.from(get('/fine.cfg'), 'latin1'));
+        const closed = new Promise<void>((r) => clients[0].once('close', () => r()));
+        const reply = textOf(clients[1]);
+        accepted[0].emit('data', Buffer.from(get('/bug.cfg'), 'latin1'));
+        accepted[1].emit('data', Buffer.from(get('/fine.cfg'), 'latin1'));
         await closed;
-        const deadline = Date.now() + 5_000;
-        while (Date.now() < deadline && !bytes.endsWith('fine\n')) await new Promise((r) => setTimeout(r, 5));
-        expect(bytes).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nfine\n$/);
+        await until(() => reply().endsWith('fine\n'));
+        expect(reply()).to.match(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nfine\n$/);
         expect(errors.map((e) => (e as Error).message)).to.deep.equal(['a bug']);
       } finally {
-        for (const c of clients) c.destroy();
-        server.close();
+        close();
       }
     });
 
     it("a request and the end of the client's sending in one turn: answered, then the connection finished, by the lane or by node:http", async () => {
-      const server = phoneServerFactory(h.app.listener, deferredLane(() => {}))();
+      const server = phoneServerFactory(h.app.listener, laneWith({ beforeAnswers: () => {} }))();
       const accepted: net.Socket[] = [];
       server.on('connection', (s: net.Socket) => accepted.push(s));
       const port = await listen(server);
