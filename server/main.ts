@@ -95,7 +95,9 @@ const app = createApp(ctx, { phoneWorkers: () => ({ configured: config.http.phon
 // Templates compiled and the render stamp worked out now, not by the first phones after a start.
 ctx.renderer.prepare();
 // The phone path run before phones come (http.warmUp), then the pre-render.
-const warmedUp = (config.http.warmUp ? warmUpLogged(warmUpDeps(ctx), log) : Promise.resolve()).finally(() => ctx.prerender.start());
+const warmedUp = (config.http.warmUp ? warmUpLogged(warmUpDeps(ctx), log) : Promise.resolve()).finally(() => {
+  if (!stopping) ctx.prerender.start();
+});
 // On shutdown every answer not yet begun says Connection: close, so keep-alive clients send
 // nothing more on a connection about to be closed (server/http/drain.ts).
 const drain = new Drain();
