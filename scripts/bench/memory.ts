@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from './lib/load.js';
 import { seedDatabase } from './lib/seed.js';
-import { BENCH_ADMIN_TOKEN, START_NODE_ARGS, startDeskprov, waitForPrerender } from './lib/server.js';
+import { BENCH_ADMIN_TOKEN, START_NODE_ARGS, startDeskprov, waitUntilReady } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const opts = new Command()
@@ -73,7 +73,7 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
     const server = await startDeskprov({ dir, dbPath, nodeArgs: opts.nodeArgs.split(' ').filter(Boolean) });
     try {
       // The start-up pre-render stores every device's files (it must not hold them in memory).
-      const prerenderSeconds = await waitForPrerender(server.port);
+      const prerenderSeconds = await waitUntilReady(server.port);
       console.log(`pre-rendered ${size.toLocaleString('en-US')} devices in ${prerenderSeconds} s, RSS ${round(server.memory().rssMb)} MB`);
       const rssIdleMb = server.memory().rssMb;
       const load = await runLoad({

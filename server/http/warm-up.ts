@@ -16,12 +16,13 @@
  * a device still finds nothing of it in memory.
  */
 import { createServer } from 'node:http';
-import type { Context } from '../context.js';
-import type { Logger } from '../log.js';
 import net from 'node:net';
 import type { DeviceRecord } from '../../db/stores/devices.js';
 import { getVendor, vendorIds } from '../../vendors/registry.js';
+import type { Context } from '../context.js';
 import type { Mac } from '../domain/mac.js';
+import type { Logger } from '../log.js';
+import type { DownloadAuthService } from '../services/download-auth.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { ProvisioningService, type ProvisioningDeps } from '../services/provisioning.js';
 import { createPhoneHandler } from './phone-handler.js';
@@ -47,7 +48,7 @@ export interface WarmUpResult {
 }
 
 export type WarmUpDeps = Pick<ProvisioningDeps, 'config' | 'devices' | 'files' | 'renderer' | 'clock' | 'replica'> & {
-  downloadAuth: ConstructorParameters<typeof PhoneAccess>[0];
+  downloadAuth: DownloadAuthService;
 };
 
 const quiet = { warn() {} };
@@ -87,24 +88,28 @@ export async function warmUp(d: WarmUpDeps, o: WarmUpOptions = {}): Promise<Warm
   const forget = () => devices.forEach((device) => d.devices.forget(device.mac));
   const stats = { ...d.renderer.stats };
   const requests = o.requests ?? 4000;
-  let sent = 0;
-  let round = 0;
-  /** The next request: every file in turn; every other round from nothing in memory, and then with the ETag just served. */
   const etags = new Map<string, string>();
   const statuses: Record<string, number> = {};
+  const answered = (name: string, status: string, etag: string | null) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (etag) etags.set(name, etag);
+  };
+  let sent = 0;
+  /**
+   * The next request: every file in turn, pass after pass. Even passes start from nothing in
+   * memory (a first fetch); every fourth pass sends the ETags the cached pass before got (304s).
+   */
   const next = (): string | null => {
     if (sent >= requests) return null;
-    const i = sent++ % files.length;
-    if (i === 0 && round++ % 2 === 0) forget();
-    const f = files[i]!;
-    const etag = round % 4 === 0 ? etags.get(f.name) : undefined;
+    const n = sent++;
+    const pass = Math.floor(n / files.length);
+    if (n % files.length === 0 && pass % 2 === 0) forget();
+    const f = files[n % files.length]!;
+    const etag = pass % 4 === 3 ? etags.get(f.name) : undefined;
     return `GET /${f.name} HTTP/1.1\r\nHost: deskprov\r\n${f.ua ? `User-Agent: ${f.ua}\r\n` : ''}${etag ? `If-None-Match: ${etag}\r\n` : ''}\r\n`;
   };
   try {
-    await Promise.all(Array.from({ length: o.connections ?? 8 }, () => client(port, next, (name, status, etag) => {
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        if (etag) etags.set(name, etag);
-      })));
+    await Promise.all(Array.from({ length: o.connections ?? 8 }, () => client(port, next, answered)));
   } finally {
     server.closeAllConnections();
     server.close();

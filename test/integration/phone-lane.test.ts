@@ -107,6 +107,9 @@ describe('phone lane', function () {
   let lanePort: number;
   let nodePort: number;
   const etags: Record<string, string> = {};
+  /** A lane answering from the harness's app, with node:http's timeouts as deskprov sets them, overridden by `o`. */
+  const laneWith = (o: Partial<PhoneLaneOptions> = {}) =>
+    new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, ...o });
 
   before(async () => {
     // Unknown MACs count towards the enumeration guard: a block part-way through would answer the
@@ -116,7 +119,7 @@ describe('phone lane', function () {
     ok(await h.http.post('/api/v1/users').set('Authorization', h.auth).send({ extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice', pin: '2468' }));
     ok(await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac: YEALINK.mac, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }));
     ok(await h.http.post('/api/v1/devices').set('Authorization', h.auth).send({ mac: POLYCOM.mac, vendor: 'polycom', model: 'VVX450' }));
-    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false });
+    const lane = laneWith();
     withLane = phoneServerFactory(h.app.listener, lane)();
     nodeOnly = phoneServerFactory(h.app.listener, null)();
     [lanePort, nodePort] = await Promise.all([listen(withLane), listen(nodeOnly)]);
@@ -206,7 +209,7 @@ describe('phone lane', function () {
     try {
       execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', '/CN=localhost'], { cwd: dir, stdio: 'pipe' });
       const options = { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')), ...HTTP_TIMEOUTS };
-      const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false });
+      const lane = laneWith();
       const withLaneTls = lane.attach(createHttpsServer(options, h.app.listener));
       const nodeTls = createHttpsServer(options, h.app.listener);
       const [a, b] = await Promise.all([listen(withLaneTls), listen(nodeTls)]);
@@ -252,7 +255,7 @@ describe('phone lane', function () {
   });
 
   it('closes the connection after a Connection: close answer even when the client keeps its side open, as node:http does', async () => {
-    for (const lane of [new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false }), null]) {
+    for (const lane of [laneWith(), null]) {
       const server = phoneServerFactory(h.app.listener, lane)();
       const port = await listen(server);
       try {
@@ -340,7 +343,7 @@ describe('phone lane', function () {
   });
 
   it('closes an idle keep-alive connection after its keep-alive timeout, and one that never sends after the headers timeout', async () => {
-    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 150, headersTimeoutMs: 100, draining: () => false });
+    const lane = laneWith({ keepAliveTimeoutMs: 150, headersTimeoutMs: 100 });
     const server = phoneServerFactory(h.app.listener, lane)();
     const port = await listen(server);
     try {
@@ -358,7 +361,7 @@ describe('phone lane', function () {
 
   it('while draining, answers with Connection: close and closes the connection; close() ends idle lane connections', async () => {
     let draining = false;
-    const lane = new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => draining });
+    const lane = laneWith({ draining: () => draining });
     const server = phoneServerFactory(h.app.listener, lane)();
     const port = await listen(server);
     // An idle lane connection: answered once, then silent.
@@ -381,8 +384,6 @@ describe('phone lane', function () {
     await closed;
   });
   describe('answers at the end of each turn of reads', () => {
-    const laneWith = (o: Partial<PhoneLaneOptions>) =>
-      new PhoneLane({ answer: h.app.phone.answer, keepAliveTimeoutMs: 65_000, headersTimeoutMs: 30_000, draining: () => false, ...o });
     const plainAnswer = (body: string) => ({ status: 200, headers: { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, body });
 
     /** `lane` on a server of its own, two client connections to it, and the server's side of each (to deliver reads as the event loop would). */

@@ -101,7 +101,7 @@ export interface StartOptions {
  * phones (a run started before would put its connections on the primary alone); returns the
  * seconds it took. (A server without the fields counts as done.)
  */
-export async function waitForPrerender(port: number, timeoutMs = 600_000): Promise<number> {
+export async function waitUntilReady(port: number, timeoutMs = 600_000): Promise<number> {
   const started = Date.now();
   for (;;) {
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
