@@ -4,6 +4,7 @@
  * increments; gauges that cost a query are read only when /metrics is scraped.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PHONE_DURATION_BUCKETS, PhoneTally, type PhoneTallyData } from './phone-tally.js';
 
 /** Where the scrape-time gauges read from (the stores and guards already in the context). */
 export interface MetricSources {
@@ -28,9 +29,12 @@ export interface Metrics {
   workerPassed: Counter;
   /**
    * One answered phone request (the phone handler's onResponse hook): the only way to count
-   * deskprov_phone_requests_total, which is filled from a plain map at each scrape.
+   * deskprov_phone_requests_total and deskprov_phone_request_duration_seconds, which are filled
+   * from a PhoneTally at each scrape.
    */
   observePhone(vendor: string | null, kind: string | null, status: number, seconds: number): void;
+  /** The phone requests a phone worker answered, as its tally (PhoneTally.take). */
+  addPhones(d: PhoneTallyData): void;
   /** The exposition text. Process metrics (CPU, memory, GC, event loop lag) start at the first scrape. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -39,25 +43,26 @@ export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
   let processMetrics = false;
 
-  // Counted in a plain map per request and copied into the counter when /metrics is scraped:
-  // prom-client hashes a label set on every inc, which cost more than the rest of a request's
-  // bookkeeping.
-  const phoneCounts = new Map<string, { labels: Record<'vendor' | 'kind' | 'status', string>; n: number }>();
-  const phoneRequests = new Counter({
+  // Counted in plain numbers per request (PhoneTally) and copied into prom-client at each scrape.
+  const phones = new PhoneTally();
+  new Counter({
     name: 'deskprov_phone_requests_total',
     help: 'Phone file requests answered, by vendor, file kind and HTTP status',
     labelNames: ['vendor', 'kind', 'status'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of phoneCounts.values()) this.inc(c.labels, c.n);
+      for (const [vendor, kind, status, n] of phones.countsByLabel()) this.inc({ vendor: vendor ?? 'none', kind: kind ?? 'none', status: statusLabel(status) }, n);
     },
   });
-  const phoneDuration = new Histogram({
+  new Histogram({
     name: 'deskprov_phone_request_duration_seconds',
     help: 'Time from request to answer for phone file requests',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: [...PHONE_DURATION_BUCKETS],
     registers: [registry],
+    collect() {
+      setHistogram(this, phones.durations());
+    },
   });
   const renderSeconds = new Histogram({
     name: 'deskprov_render_duration_seconds',
@@ -126,11 +131,10 @@ export function createMetrics(sources: MetricSources): Metrics {
     workerRequests,
     workerPassed,
     observePhone(vendor, kind, status, seconds) {
-      const key = `${vendor}|${kind}|${status}`;
-      const c = phoneCounts.get(key);
-      if (c) c.n++;
-      else phoneCounts.set(key, { labels: { vendor: vendor ?? 'none', kind: kind ?? 'none', status: statusLabel(status) }, n: 1 });
-      phoneDuration.observe(seconds);
+      phones.observe(vendor, kind, status, seconds);
+    },
+    addPhones(d) {
+      phones.add(d);
     },
     async scrape() {
       if (!processMetrics) {
@@ -146,4 +150,28 @@ export function createMetrics(sources: MetricSources): Metrics {
 const STATUS_LABELS = new Map<number, string>([200, 201, 304, 400, 401, 403, 404, 405, 413, 414, 429, 500, 503].map((s) => [s, String(s)]));
 function statusLabel(status: number): string {
   return STATUS_LABELS.get(status) ?? `${Math.floor(status / 100)}xx`;
+}
+
+/** prom-client's record of one label set of a histogram (its internals, version 15). */
+interface HistogramEntry {
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Makes an unlabelled histogram hold the given counts. prom-client can only add to a histogram one
+ * observation at a time, so this writes its record directly: it resets the histogram, has it make
+ * its zeroed entry (`zero`) and sets that entry's per-bound counts (not cumulative; prom-client adds
+ * them up when it exports), sum and count. These are prom-client 15's internals: the observability
+ * test reads every bucket line back from /metrics, so a release that changes them fails it.
+ */
+function setHistogram(h: Histogram, d: { buckets: readonly number[]; sum: number; count: number }): void {
+  h.reset();
+  h.zero({});
+  const entry = Object.values((h as unknown as { hashMap: Record<string, HistogramEntry> }).hashMap)[0];
+  if (!entry) return;
+  PHONE_DURATION_BUCKETS.forEach((bound, i) => (entry.bucketValues[bound] = d.buckets[i]!));
+  entry.sum = d.sum;
+  entry.count = d.count;
 }

@@ -5,6 +5,7 @@
  */
 import type { FetchRecord } from '../../db/stores/devices.js';
 import type { Config } from '../config.js';
+import { isTallyData, type PhoneTallyData } from '../phone-tally.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 
 export type ToWorker =
@@ -15,13 +16,11 @@ export type ToWorker =
   | { type: 'blocks'; blocks: Array<[string, number]> }
   | { type: 'stop' };
 
-/** [vendor, kind, status, seconds] of one answered phone request. */
-export type Observation = [string | null, string | null, number, number];
-
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'fetches'; records: FetchRecord[] }
-  | { type: 'observed'; observed: Observation[] }
+  /** The phone requests the worker answered since its last tally. */
+  | { type: 'answered'; tally: PhoneTallyData }
   | { type: 'fail'; ip: string; kind: FailureKind };
 
 export function isFromWorker(m: unknown): m is FromWorker {
@@ -29,7 +28,7 @@ export function isFromWorker(m: unknown): m is FromWorker {
   const t = (m as { type?: unknown }).type;
   if (t === 'ready') return true;
   if (t === 'fetches') return Array.isArray((m as { records?: unknown }).records);
-  if (t === 'observed') return Array.isArray((m as { observed?: unknown }).observed);
+  if (t === 'answered') return isTallyData((m as { tally?: unknown }).tally);
   if (t === 'fail') return typeof (m as { ip?: unknown }).ip === 'string' && typeof (m as { kind?: unknown }).kind === 'string';
   return false;
 }

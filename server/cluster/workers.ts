@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
+import { requestsIn } from '../phone-tally.js';
 import { isFromWorker, type ToWorker } from './protocol.js';
 
 export interface PhoneWorkersOptions {
@@ -85,9 +86,9 @@ export class PhoneWorkers {
         case 'fetches':
           for (const r of m.records) ctx.recorder.record(r);
           return;
-        case 'observed':
-          for (const [vendor, kind, status, seconds] of m.observed) ctx.metrics.observePhone(vendor, kind, status, seconds);
-          this.o.onServed?.(m.observed.length);
+        case 'answered':
+          ctx.metrics.addPhones(m.tally);
+          this.o.onServed?.(requestsIn(m.tally));
           return;
         case 'fail':
           ctx.guard.fail(m.ip, m.kind);
