@@ -73,10 +73,10 @@ export function rssMbOf(pid: number): number {
   return kb / 1024;
 }
 
-/** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
 /** The admin token every benchmark server is started with (its admin API is on loopback only). */
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
+/** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
 export const START_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
 
 export interface StartOptions {
