@@ -61,7 +61,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     buckets: [...PHONE_DURATION_BUCKETS],
     registers: [registry],
     collect() {
-      setHistogram(this, phones.durations());
+      setPhoneDurations(this, phones.durations());
     },
   });
   const renderSeconds = new Histogram({
@@ -160,13 +160,14 @@ interface HistogramEntry {
 }
 
 /**
- * Makes an unlabelled histogram hold the given counts. prom-client can only add to a histogram one
- * observation at a time, so this writes its record directly: it resets the histogram, has it make
- * its zeroed entry (`zero`) and sets that entry's per-bound counts (not cumulative; prom-client adds
- * them up when it exports), sum and count. These are prom-client 15's internals: the observability
- * test reads every bucket line back from /metrics, so a release that changes them fails it.
+ * Makes the unlabelled phone-duration histogram hold a tally's counts. prom-client can only add to
+ * a histogram one observation at a time, so this writes its record directly: it resets the
+ * histogram, has it make its zeroed entry (`zero`) and sets that entry's per-bound counts (not
+ * cumulative; prom-client adds them up when it exports), sum and count. These are prom-client 15's
+ * internals: test/unit/phone-tally.test.ts compares the whole exposition with prom-client's own for
+ * the same observations, so a release that changes them fails it.
  */
-function setHistogram(h: Histogram, d: { buckets: readonly number[]; sum: number; count: number }): void {
+function setPhoneDurations(h: Histogram, d: { buckets: readonly number[]; sum: number; count: number }): void {
   h.reset();
   h.zero({});
   const entry = Object.values((h as unknown as { hashMap: Record<string, HistogramEntry> }).hashMap)[0];

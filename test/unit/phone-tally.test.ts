@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import { Histogram, Registry } from 'prom-client';
-import { createMetrics } from '../../../server/metrics.js';
-import { isTallyData, PHONE_DURATION_BUCKETS, PhoneTally, requestsIn } from '../../../server/phone-tally.js';
+import { createMetrics } from '../../server/metrics.js';
+import { isTallyData, PHONE_DURATION_BUCKETS, PhoneTally, requestsIn } from '../../server/phone-tally.js';
 
 const sources = {
   outboxDepth: () => 0,
