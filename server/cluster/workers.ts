@@ -9,7 +9,7 @@ import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { requestsIn } from '../phone-tally.js';
-import { isFromWorker, type ToWorker } from './protocol.js';
+import { fromFetchRow, isFromWorker, type ToWorker } from './protocol.js';
 
 export interface PhoneWorkersOptions {
   count: number;
@@ -84,7 +84,7 @@ export class PhoneWorkers {
           return;
         }
         case 'fetches':
-          for (const r of m.records) ctx.recorder.record(r);
+          for (const r of m.rows) ctx.recorder.record(fromFetchRow(r));
           return;
         case 'answered':
           ctx.metrics.addPhones(m.tally);

@@ -205,6 +205,28 @@ describe('phone workers (real processes)', function () {
     await until('the lift to reach the worker', async () => (await everywhere(`/${MAC}.cfg`)).every((a) => a.status === 200));
   });
 
+  it('records every fetch in the device\'s history, whichever process answered it', async () => {
+    // A device of this test's own: no other test's fetch records can arrive among its history.
+    const mac = '001565aabb03';
+    const uaWith = (firmware: string) => `Yealink SIP-T54W ${firmware} 00:15:65:aa:bb:03`;
+    expect((await api('POST', 'devices', { mac, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
+    // Until its file is stored, a worker passes it on; one request has the primary store it.
+    expect((await req('GET', `/${mac}.cfg`, { headers: { 'User-Agent': uaWith('96.86.0.100') } })).status).to.equal(200);
+    await new Promise((r) => setTimeout(r, 600)); // the workers' tallies of earlier requests arrive
+    const before = await workerServed();
+    const requests = 20; // what the device endpoint shows of the history
+    const answers = await everywhere(`/${mac}.cfg`, requests, { 'User-Agent': uaWith('96.86.0.199') });
+    expect(answers.every((a) => a.status === 200)).to.equal(true);
+    await until('the worker\'s share in /metrics', async () => (await workerServed()) > before);
+    type Fetch = { ip: string; model: string; firmware: string; file: string; status: number; configVersion: number | null; userAgent: string };
+    const ours = async () => ((JSON.parse((await api('GET', `devices/${mac}`)).body) as { fetches: Fetch[] }).fetches).filter((f) => f.firmware === '96.86.0.199');
+    await until('every fetch in the history', async () => (await ours()).length === requests, 5000);
+    for (const f of await ours()) {
+      expect(f).to.include({ ip: '127.0.0.1', model: 'T54W', file: `${mac}.cfg`, status: 200, userAgent: uaWith('96.86.0.199') });
+      expect(f.configVersion).to.be.a('number');
+    }
+  });
+
   it('every phone request is counted once in /metrics, whichever process answered or passed it on', async () => {
     // Counted by label, and timed: the duration histogram counts each request once as well.
     const counted = async () => {
