@@ -26,7 +26,8 @@ export interface PhoneTallyData {
 }
 
 export class PhoneTally {
-  private counts = new Map<string, PhoneCount>();
+  /** By vendor, then kind, then status: a few strings and numbers from small sets, no key to build. */
+  private counts = new Map<string | null, Map<string | null, Map<number, PhoneCount>>>();
   private buckets = new Array<number>(PHONE_DURATION_BUCKETS.length + 1).fill(0);
   private sum = 0;
   private total = 0;
@@ -53,7 +54,7 @@ export class PhoneTally {
   /** Everything counted since the last take (null: nothing), and starts again from zero. */
   take(): PhoneTallyData | null {
     if (this.total === 0) return null;
-    const d: PhoneTallyData = { counts: [...this.counts.values()], buckets: this.buckets, sum: this.sum };
+    const d: PhoneTallyData = { counts: [...this.countsByLabel()], buckets: this.buckets, sum: this.sum };
     this.counts = new Map();
     this.buckets = new Array<number>(PHONE_DURATION_BUCKETS.length + 1).fill(0);
     this.sum = 0;
@@ -61,8 +62,8 @@ export class PhoneTally {
     return d;
   }
 
-  countsByLabel(): Iterable<PhoneCount> {
-    return this.counts.values();
+  *countsByLabel(): Iterable<PhoneCount> {
+    for (const byKind of this.counts.values()) for (const byStatus of byKind.values()) yield* byStatus.values();
   }
 
   durations(): { buckets: readonly number[]; sum: number; count: number } {
@@ -70,10 +71,13 @@ export class PhoneTally {
   }
 
   private count(vendor: string | null, kind: string | null, status: number, n: number): void {
-    const key = `${vendor}|${kind}|${status}`;
-    const c = this.counts.get(key);
+    let byKind = this.counts.get(vendor);
+    if (!byKind) this.counts.set(vendor, (byKind = new Map()));
+    let byStatus = byKind.get(kind);
+    if (!byStatus) byKind.set(kind, (byStatus = new Map()));
+    const c = byStatus.get(status);
     if (c) c[3] += n;
-    else this.counts.set(key, [vendor, kind, status, n]);
+    else byStatus.set(status, [vendor, kind, status, n]);
   }
 }
 
