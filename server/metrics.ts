@@ -15,6 +15,8 @@ export interface MetricSources {
   renderCache(): { hits: number; misses: number; stored?: number; entries: number; bytes: number };
   /** Devices the pre-renderer has still to render or check (PreRenderer.pending). */
   prerenderPending?(): number;
+  /** Fetch records not written to the fetch log yet (FetchRecorder.pending). */
+  fetchRecordsPending?(): number;
 }
 
 export interface Metrics {
@@ -120,6 +122,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   gauge('deskprov_render_cache_entries', 'Rendered files held in the cache', () => sources.renderCache().entries);
   gauge('deskprov_render_cache_bytes', 'Bytes the render cache holds: its files and an allowance each for their bookkeeping', () => sources.renderCache().bytes);
   gauge('deskprov_prerender_pending', 'Devices whose files wait to be pre-rendered or checked', () => sources.prerenderPending?.() ?? 0);
+  gauge('deskprov_fetch_records_pending', 'Phone fetch records (the primary\'s, and the workers\' that reached it) not yet written to the fetch log', () => sources.fetchRecordsPending?.() ?? 0);
   gauge('deskprov_outbox_depth', 'Resync NOTIFYs waiting in the outbox', sources.outboxDepth);
   gauge('deskprov_active_sessions', 'Hot-desk sessions active now', sources.activeSessions);
   gauge('deskprov_blocked_ips', 'Source IPs blocked for piling up failed phone requests', sources.blockedIps);

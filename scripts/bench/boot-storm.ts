@@ -34,7 +34,7 @@ import { startBareNode } from './lib/bare-node.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
 import { seedDatabase } from './lib/seed.js';
-import { startDeskprov, waitUntilReady, type RunningServer } from './lib/server.js';
+import { startDeskprov, waitUntilReady, waitUntilWritten, type RunningServer } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 import { runWrk, runWrkOnce } from './lib/wrk.js';
 
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
   stops.push(() => deskprov.stop());
   const readySeconds = await waitUntilReady(deskprov.port);
   console.log(`start-up until ready (pre-render of ${opts.devices.toLocaleString('en-US')} devices done, every worker accepting): ${readySeconds} s`);
+  // Before each measured run: deskprov has written the fetch records of the runs before it.
+  const settle = () => waitUntilWritten(deskprov.port);
   const half = Math.ceil(phones.length / 2);
   const fresh = await runWrkOnce(dir, origin(deskprov.port), configs.slice(0, half), 64, opts.threads);
   console.log(`first fetch, stored render, fresh process: ${fresh.reqPerSec.toLocaleString('en-US')}/s (${fresh.requests} files, p99 ${fresh.p99} ms, errors ${fresh.errors})`);
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
   const saveAll = (list: BenchPhone[]) =>
     runLoad({ mode: 'once', origin: origin(deskprov.port), phones: allPaths(list), expected: null, connections: 64, durationMs: 0, warmupMs: 0, saveDir: root }, opts.threads);
   const firstHalf = await saveAll(phones.slice(0, half));
+  await settle();
   const warm = await runWrkOnce(dir, origin(deskprov.port), configs.slice(half), 64, opts.threads);
   console.log(`first fetch, stored render, warmed-up process: ${warm.reqPerSec.toLocaleString('en-US')}/s (${warm.requests} files, p99 ${warm.p99} ms, errors ${warm.errors})`);
   const secondHalf = await saveAll(phones.slice(half));
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
 
   const nginx = await startNginx(join(dir, 'nginx'), root);
   stops.push(() => nginx.stop());
+  await settle();
   const nginxConfigs = await runWrkOnce(dir, origin(nginx.port), configs, 64, opts.threads);
   const servers = [
     { name: 'nginx', port: () => nginx.port },
@@ -132,12 +136,14 @@ async function main(): Promise<void> {
   const bootPhones = phonesFor(phones, (p) => p.boot);
   for (const c of CONNECTIONS) {
     for (const s of servers) {
+      await settle();
       const r = await runLoad({ mode: 'loop', origin: origin(s.port()), phones: bootPhones, expected, connections: c, durationMs: opts.duration * 1000, warmupMs: 2000, saveDir: null }, opts.threads);
       loops.push({ server: s.name, connections: c, r });
       console.log(`${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ''}`);
     }
     if (opts.wrk) {
       for (const s of wrkServers) {
+        await settle();
         const r = runWrk(dir, origin(s.port()), ok.map((p) => [p, uaOf.get(p) ?? 'bench']), c, opts.duration);
         wrks.push({ server: s.name, connections: c, r });
         console.log(`wrk ${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors} non-2xx ${r.non2xx}`);
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
   const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
   const storms: Array<{ server: string; r: LoadSummary }> = [];
   for (const s of servers) {
+    await settle();
     const r = await runLoad({ mode: 'storm', origin: origin(s.port()), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
     storms.push({ server: s.name, r });
     console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);

@@ -27,6 +27,11 @@ export class Batcher<T> {
     this.drain();
   }
 
+  /** Items recorded and not handed to `write` yet. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   /** Hands what is buffered to `write` (the timer's and a full buffer's path; flush() may add more). */
   protected drain(): void {
     if (this.timer) {

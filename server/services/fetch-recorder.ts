@@ -23,6 +23,11 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     this.writer.sync();
   }
 
+  /** Records not in the database yet: buffered here, or handed to the writer and not written. */
+  pending(): number {
+    return this.buffered + this.writer.pending();
+  }
+
   /** Writes what is buffered and stops the writer (shutdown). */
   async close(): Promise<void> {
     this.drain();

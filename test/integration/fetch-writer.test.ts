@@ -69,6 +69,30 @@ describe('fetch-record writers', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('on the main thread, records coming faster than a slice a turn are written down to maxQueued each turn', async () => {
+    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100, 1000)));
+    for (let i = 0; i < 5000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i)); // two full batches handed over, 1,000 buffered
+    expect(r.pending(), 'buffered and queued').to.equal(5000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged().n, 'the queue written down to 1,000 in one turn').to.equal(3000);
+    expect(r.pending()).to.equal(2000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logged().n, 'then a slice a turn again').to.equal(3100);
+    r.flush();
+    expect(logged().n).to.equal(5000);
+    expect(r.pending()).to.equal(0);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('counts what the writer thread has not written yet as pending', () => {
+    const r = start();
+    for (let i = 0; i < 3000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i));
+    expect(r.pending()).to.equal(3000);
+    r.flush();
+    expect(r.pending()).to.equal(0);
+    expect(logged().n).to.equal(3000);
+  });
+
   it('writes the records off the main thread; flush() returns once they are in the database', () => {
     const r = start();
     for (let i = 0; i < 5000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i));

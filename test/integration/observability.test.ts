@@ -52,6 +52,8 @@ describe('observability', () => {
       expect(sample(text, 'deskprov_render_duration_seconds_count', 'vendor="yealink"')).to.equal(1);
       expect(sample(text, 'deskprov_phone_request_duration_seconds_count')).to.equal(5);
       expect(sample(text, 'deskprov_render_cache_entries')).to.equal(1);
+      // The fetch records of those requests, written to the fetch log or still waiting.
+      expect(sample(text, 'deskprov_fetch_records_pending')).to.be.within(0, 5);
       // Process metrics come along (own registry, prefixed).
       expect(sample(text, 'deskprov_process_resident_memory_bytes')).to.be.greaterThan(0);
     });

@@ -115,6 +115,24 @@ export async function waitUntilReady(port: number, timeoutMs = 600_000): Promise
   }
 }
 
+/**
+ * Waits until deskprov has written every fetch record of the requests it answered (its
+ * deskprov_fetch_records_pending is 0), so what it still owes for one run is not done during the
+ * next, another server's included. A phone worker sends its records every 250 ms: the first look
+ * is after that. Returns the seconds it took.
+ */
+export async function waitUntilWritten(port: number, timeoutMs = 120_000): Promise<number> {
+  const started = Date.now();
+  await new Promise((r) => setTimeout(r, 300));
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } })).text();
+    const pending = Number(/^deskprov_fetch_records_pending (\d+)/m.exec(text)?.[1] ?? 0);
+    if (pending === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`${pending} fetch records still not written after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
   const port = o.port ?? (await freePort());
   const configPath = join(o.dir, `deskprov-${port}.json`);
