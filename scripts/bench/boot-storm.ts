@@ -20,6 +20,8 @@
  *     server (lib/bare-node.ts);
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
+ * Before each measured run, every fetch record deskprov owes for the runs before is written
+ * (deskprov_fetch_records_pending 0), so no run, deskprov's or another server's, pays for an earlier one.
  * The client runs on the same 2 cores as the server: the figures are a floor, and ratios to
  * nginx in the same run are the comparable number. Prints tables, writes bench-results/boot-storm.json.
  */
