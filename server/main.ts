@@ -90,7 +90,8 @@ function startSip(): void {
 }
 startSip();
 
-const app = createApp(ctx, { phoneWorkers: () => ({ configured: config.http.phoneWorkers, accepting: workers?.accepting() ?? 0 }) });
+// /healthz says how many phone workers accept phones, when there are any (README).
+const app = createApp(ctx, config.http.phoneWorkers > 0 ? { phoneWorkers: () => ({ configured: config.http.phoneWorkers, accepting: workers?.accepting() ?? 0 }) } : {});
 // Stored renders for every device, in slices between phone requests (provisioning.prerender).
 // Templates compiled and the render stamp worked out now, not by the first phones after a start.
 ctx.renderer.prepare();

@@ -96,23 +96,34 @@ export interface StartOptions {
   fetchLogThread?: boolean;
 }
 
+/** Calls `done` every 100 ms until it says true; throws `failure()` after `timeoutMs`. Returns the seconds it took. */
+async function pollUntil(done: () => Promise<boolean>, timeoutMs: number, failure: () => string): Promise<number> {
+  const started = Date.now();
+  while (!(await done())) {
+    if (Date.now() - started > timeoutMs) throw new Error(failure());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (Date.now() - started) / 1000;
+}
+
 /**
  * Polls /healthz until the pre-renderer has nothing pending and every phone worker accepts
  * phones (a run started before would put its connections on the primary alone); returns the
  * seconds it took. (A server without the fields counts as done.)
  */
-export async function waitUntilReady(port: number, timeoutMs = 600_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
-      prerender?: { pending: number };
-      phoneWorkers?: { configured: number; accepting: number };
-    };
-    const workersUp = !health.phoneWorkers || health.phoneWorkers.accepting >= health.phoneWorkers.configured;
-    if ((health.prerender?.pending ?? 0) === 0 && workersUp) return (Date.now() - started) / 1000;
-    if (Date.now() - started > timeoutMs) throw new Error(`pre-render still pending after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitUntilReady(port: number, timeoutMs = 600_000): Promise<number> {
+  return pollUntil(
+    async () => {
+      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+        prerender?: { pending: number };
+        phoneWorkers?: { configured: number; accepting: number };
+      };
+      const workersUp = !health.phoneWorkers || health.phoneWorkers.accepting >= health.phoneWorkers.configured;
+      return (health.prerender?.pending ?? 0) === 0 && workersUp;
+    },
+    timeoutMs,
+    () => `pre-render still pending, or a phone worker not accepting, after ${timeoutMs} ms`,
+  );
 }
 
 /**
@@ -122,15 +133,18 @@ export async function waitUntilReady(port: number, timeoutMs = 600_000): Promise
  * is after that. Returns the seconds it took.
  */
 export async function waitUntilWritten(port: number, timeoutMs = 120_000): Promise<number> {
-  const started = Date.now();
   await new Promise((r) => setTimeout(r, 300));
-  for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } })).text();
-    const pending = Number(/^deskprov_fetch_records_pending (\d+)/m.exec(text)?.[1] ?? 0);
-    if (pending === 0) return (Date.now() - started) / 1000;
-    if (Date.now() - started > timeoutMs) throw new Error(`${pending} fetch records still not written after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let pending = 0;
+  const waited = await pollUntil(
+    async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } })).text();
+      pending = Number(/^deskprov_fetch_records_pending (\d+)/m.exec(text)?.[1] ?? 0);
+      return pending === 0;
+    },
+    timeoutMs,
+    () => `${pending} fetch records still not written after ${timeoutMs} ms`,
+  );
+  return waited + 0.3;
 }
 
 export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
