@@ -102,6 +102,12 @@ export const configSchema = z.strictObject({
      * under heavy load; costs about 25 MB of memory at 100,000 devices. See docs/operations.md.
      */
     fetchLogThread: z.boolean().default(false),
+    /**
+     * A phone asking for the same file again with the same answer within this long of the first
+     * such fetch adds no fetch-log row: that row counts it (server/services/fetch-folds.ts).
+     * "0": a row for every fetch.
+     */
+    fetchLogRepeatWindow: duration().default('60s'),
   }).prefault({}),
   sip: z.strictObject({
     bindHost: z.string().min(1).default('0.0.0.0'),

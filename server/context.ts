@@ -158,7 +158,10 @@ export function createContext(o: ContextOptions): Context {
   };
   const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
   const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
-  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer);
+  const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer, {
+    windowMs: ms(config.provisioning.fetchLogRepeatWindow),
+    now: () => clock.now(),
+  });
   const guard = blockingGuard(config.security.enumeration, clock, log, null, 'failed phone requests');
   const access = new PhoneAccess(downloadAuth, guard, log, {
     allowlist: config.security.allowlist,

@@ -22,6 +22,8 @@ export interface DeviceRecord {
     file: string;
     model: string | null;
     firmware: string | null;
+    /** Identical fetches after it that its row counts (fetch-folds.ts); `at` is the newest's. */
+    repeats: number;
   } | null;
   fetchedVersion: number | null;
   fetchedLineUser: string | null;
@@ -47,6 +49,7 @@ interface Row {
   last_fetch_file: string | null;
   last_fetch_model: string | null;
   last_fetch_firmware: string | null;
+  last_fetch_repeats: number | null;
   fetched_version: number | null;
   fetched_line_user: string | null;
   fetched_extension: string | null;
@@ -80,6 +83,7 @@ const toDevice = (r: Row): DeviceRecord => ({
           file: r.last_fetch_file ?? '',
           model: r.last_fetch_model,
           firmware: r.last_fetch_firmware,
+          repeats: r.last_fetch_repeats ?? 0,
         },
   fetchedVersion: r.fetched_version,
   fetchedLineUser: r.fetched_line_user,
@@ -126,7 +130,17 @@ export interface FetchRecord {
   configVersion: number | null;
   lineUser: string | null;
   extension: string | null;
+  /**
+   * Set on a repeat record (server/services/fetch-folds.ts): not a fetch of its own but `repeats`
+   * more fetches counted on the row of the fetch this record copies (same mac, file and `at`),
+   * the newest of them at `lastAt`.
+   */
+  repeats?: number;
+  lastAt?: number;
 }
+
+/** A fetch-log row as fetchHistory reads it. */
+export type FetchHistoryEntry = Omit<FetchRecord, 'lineUser' | 'extension' | 'repeats' | 'lastAt'> & { repeats: number; lastAt: number | null };
 
 /**
  * Device rows (`inner`, any SELECT * FROM devices) with their last fetch: the newest fetch_log
@@ -136,7 +150,7 @@ export interface FetchRecord {
 function withLastFetch(inner: string): string {
   const newest = (col: string) => `CASE WHEN f.id IS NULL THEN NULL ELSE coalesce(f.${col},
     (SELECT ${col} FROM fetch_log WHERE mac = d.mac AND ${col} IS NOT NULL AND at >= d.created_at ORDER BY id DESC LIMIT 1)) END`;
-  return `SELECT d.*, f.at AS last_fetch_at, f.ip AS last_fetch_ip, f.user_agent AS last_fetch_ua, f.file AS last_fetch_file,
+  return `SELECT d.*, coalesce(f.last_repeat_at, f.at) AS last_fetch_at, f.repeat_count AS last_fetch_repeats, f.ip AS last_fetch_ip, f.user_agent AS last_fetch_ua, f.file AS last_fetch_file,
       ${newest('model')} AS last_fetch_model, ${newest('firmware')} AS last_fetch_firmware
     FROM (${inner}) d
     LEFT JOIN fetch_log f ON f.id = (SELECT id FROM fetch_log WHERE mac = d.mac ORDER BY id DESC LIMIT 1) AND f.at >= d.created_at
@@ -186,6 +200,8 @@ export class DeviceStore {
   private readonly fetchServed;
   private readonly fetchLog;
   private readonly fetchPrune;
+  private readonly fetchRepeat;
+  private readonly fetchLogRepeated;
   private readonly count_;
 
   /**
@@ -238,6 +254,10 @@ export class DeviceStore {
     // Positional: one row per phone request, and binding by name costs about 2 µs more a row.
     this.fetchLog = db.prepare<[string, number, string, string | null, string | null, string | null, string, number, number | null]>(
       `INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.fetchLogRepeated = db.prepare<[string, number, string, string | null, string | null, string | null, string, number, number | null, number, number | null]>(
+      `INSERT INTO fetch_log (mac, at, ip, user_agent, model, firmware, file, status, config_version, repeat_count, last_repeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.fetchRepeat = db.prepare<[number, number, string, string, number]>(`UPDATE fetch_log SET repeat_count = repeat_count + ?,
+      last_repeat_at = max(coalesce(last_repeat_at, 0), ?) WHERE id = (SELECT id FROM fetch_log WHERE mac = ? AND file = ? AND at = ? ORDER BY id DESC LIMIT 1)`);
     this.fetchPrune = db.prepare<[string, string]>(`DELETE FROM fetch_log WHERE mac = ? AND id <= coalesce(
       (SELECT id FROM fetch_log WHERE mac = ? ORDER BY id DESC LIMIT 1 OFFSET ${FETCH_LOG_KEEP}), 0)`);
   }
@@ -407,6 +427,17 @@ export class DeviceStore {
     const macs = new Set<string>();
     this.db.transaction(() => {
       for (const f of records) {
+        if (f.repeats !== undefined) {
+          const lastAt = f.lastAt ?? f.at;
+          if (this.fetchRepeat.run(f.repeats, lastAt, f.mac, f.file, f.at).changes > 0) continue;
+          // Its row is gone (the device was deleted, or the row trimmed or never written): the
+          // fetches it counted get a row of their own.
+          this.fetchLogRepeated.run(f.mac, lastAt, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion,
+            f.repeats - 1, f.repeats > 1 ? lastAt : null);
+          this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
+          macs.add(f.mac);
+          continue;
+        }
         this.fetchLog.run(f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
         macs.add(f.mac);
@@ -434,11 +465,15 @@ export class DeviceStore {
     }
   }
 
-  /** Newest first; like the last fetch, none from before the device was added (a MAC deleted and added again). */
-  fetchHistory(mac: string, limit = 50): Array<Omit<FetchRecord, 'lineUser' | 'extension'>> {
+  /**
+   * Newest first; like the last fetch, none from before the device was added (a MAC deleted and
+   * added again). `repeats`: identical fetches after `at` that the row counts, the newest at `lastAt`.
+   */
+  fetchHistory(mac: string, limit = 50): FetchHistoryEntry[] {
     return this.db
-      .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion
+      .prepare(`SELECT mac, at, ip, user_agent AS userAgent, model, firmware, file, status, config_version AS configVersion,
+          repeat_count AS repeats, last_repeat_at AS lastAt
         FROM fetch_log WHERE mac = ? AND at >= coalesce((SELECT created_at FROM devices WHERE mac = ?), 0) ORDER BY id DESC LIMIT ?`)
-      .all(mac, mac, limit) as Array<Omit<FetchRecord, 'lineUser' | 'extension'>>;
+      .all(mac, mac, limit) as FetchHistoryEntry[];
   }
 }

@@ -2,10 +2,12 @@
  * Boot storm: deskprov against nginx serving the same pre-rendered files, on this machine.
  *
  *   npx tsx scripts/bench/boot-storm.ts [--devices 10000] [--storm 5000] [--duration 10] [--connections 64,1000]
- *     [--workers 1] [--fetch-log-thread]
+ *     [--workers 1] [--fetch-log-thread] [--repeat-window 60s]
  *
  * deskprov runs with its defaults plus one phone worker (http.phoneWorkers 1, as for a machine
- * with a core to spare). --fetch-log-thread adds provisioning.fetchLogThread.
+ * with a core to spare). --fetch-log-thread adds provisioning.fetchLogThread; --repeat-window
+ * sets provisioning.fetchLogRepeatWindow ("0": a fetch-log row for every request, as wrk's
+ * re-fetches of the same files would otherwise be counted on their first rows).
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
  * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
  *  1. first fetch: each device's config once over 64 keep-alive connections, through wrk (each
@@ -53,12 +55,16 @@ const opts = new Command()
   .option('--workers <n>', 'deskprov http.phoneWorkers (extra processes answering phone files)', (v) => Number(v), 1)
   .option('--fetch-log-thread', 'write fetch records on a thread of their own (provisioning.fetchLogThread)', false)
   .option('--no-warm-up', 'start deskprov without its start-up warm-up (http.warmUp false)')
+  .option('--repeat-window <duration>', 'provisioning.fetchLogRepeatWindow for deskprov ("0": a fetch-log row per request)')
   .option('--no-wrk', 'skip the wrk runs')
   .option('--keep', 'keep the temp directory')
   .parse()
-  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; warmUp: boolean; wrk: boolean; keep?: boolean }>();
+  .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; warmUp: boolean; repeatWindow?: string; wrk: boolean; keep?: boolean }>();
 /** Config every deskprov of the run starts with. */
-const config: Record<string, unknown> = opts.warmUp ? {} : { http: { warmUp: false } };
+const config: Record<string, unknown> = {
+  ...(opts.warmUp ? {} : { http: { warmUp: false } }),
+  ...(opts.repeatWindow !== undefined ? { provisioning: { fetchLogRepeatWindow: opts.repeatWindow } } : {}),
+};
 if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64) throw new Error('--workers: expected 0–64');
 const CONNECTIONS = opts.connections.split(',').map((c) => positiveInt(c.trim()));
 
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
     clientThreads: opts.threads,
     phoneWorkers: opts.workers,
     fetchLogThread: opts.fetchLogThread,
+    fetchLogRepeatWindow: opts.repeatWindow ?? 'default (60s)',
     warmUp: opts.warmUp,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     firstFetch: {

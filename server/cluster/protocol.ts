@@ -41,15 +41,22 @@ export type FetchRow = [
   configVersion: number | null,
   lineUser: string | null,
   extension: string | null,
+  // A repeat record's two more (server/services/fetch-folds.ts).
+  repeats?: number,
+  lastAt?: number,
 ];
 
 export function toFetchRow(f: FetchRecord): FetchRow {
-  return [f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion, f.lineUser, f.extension];
+  const row: FetchRow = [f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion, f.lineUser, f.extension];
+  if (f.repeats !== undefined) row.push(f.repeats, f.lastAt ?? f.at);
+  return row;
 }
 
 export function fromFetchRow(r: FetchRow): FetchRecord {
-  const [mac, at, ip, userAgent, model, firmware, file, status, configVersion, lineUser, extension] = r;
-  return { mac, at, ip, userAgent, model, firmware, file, status, configVersion, lineUser, extension };
+  const [mac, at, ip, userAgent, model, firmware, file, status, configVersion, lineUser, extension, repeats, lastAt] = r;
+  const f: FetchRecord = { mac, at, ip, userAgent, model, firmware, file, status, configVersion, lineUser, extension };
+  if (repeats !== undefined) (f.repeats = repeats), (f.lastAt = lastAt ?? at);
+  return f;
 }
 
 export function isFromWorker(m: unknown): m is FromWorker {

@@ -24,6 +24,8 @@ import { PhoneTally } from '../phone-tally.js';
 import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 import { Batcher } from '../services/batcher.js';
+import { FetchFolds } from '../services/fetch-folds.js';
+import { parseDuration } from '../domain/duration.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
 import { createProxy } from './proxy.js';
@@ -83,6 +85,10 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   const mirror = new BlockMirror();
   // Fetch records go to the primary in batches, like its own.
   const fetches = new Batcher<FetchRecord>((records) => send({ type: 'fetches', rows: records.map(toFetchRow) }), FLUSH_MS, FETCHES_PER_MESSAGE);
+  // Repeated fetches are counted here, on their first row (server/services/fetch-folds.ts): they
+  // never cross the channel one by one.
+  const folds = new FetchFolds((r) => fetches.record(r), { windowMs: parseDuration(config.provisioning.fetchLogRepeatWindow) ?? 0 });
+  setInterval(() => folds.due(systemClock.now()), 1000).unref();
   // Answered requests are counted here, and the tally is sent whole (server/phone-tally.ts).
   const answered = new PhoneTally();
   const sendAnswered = () => {
@@ -96,7 +102,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
   const service = new ProvisioningService({
     config, devices: ctx.stores.devices, files: ctx.stores.files, renderer: ctx.renderer,
-    recorder: fetches, guard: mirror, clock: systemClock, log, access, replica: true,
+    recorder: folds, guard: mirror, clock: systemClock, log, access, replica: true,
   });
   const phone = createPhoneHandler(service, {
     maxUploadBytes: config.http.maxUploadBytes,
@@ -134,6 +140,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     void closing.then(() => {
       db.close();
       // Exit once the last fetch records are written to the channel.
+      folds.flush();
       fetches.flush();
       sendAnswered();
       void lastWrite.then(() => {

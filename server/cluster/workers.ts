@@ -84,7 +84,7 @@ export class PhoneWorkers {
           return;
         }
         case 'fetches':
-          for (const r of m.rows) ctx.recorder.record(fromFetchRow(r));
+          for (const r of m.rows) ctx.recorder.recordFolded(fromFetchRow(r));
           return;
         case 'answered':
           ctx.metrics.addPhones(m.tally);

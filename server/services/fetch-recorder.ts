@@ -7,18 +7,61 @@
  */
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 import { Batcher } from './batcher.js';
+import { FetchFolds } from './fetch-folds.js';
 import { SlicedFetchWriter, type FetchWriter } from './fetch-writer.js';
+
+export interface RepeatFolding {
+  /** provisioning.fetchLogRepeatWindow in ms; 0 keeps a row for every fetch. */
+  windowMs: number;
+  /** The clock fetch records are stamped with. */
+  now: () => number;
+}
+
+/** How often open folds are checked for repeats to report and windows that ended. */
+const FOLD_CHECK_MS = 1000;
 
 export class FetchRecorder extends Batcher<FetchRecord> {
   private readonly writer: FetchWriter;
+  /** Repeated fetches counted on one row (fetch-folds.ts), in front of the batches. */
+  private readonly folds: FetchFolds;
+  private readonly foldTimer: NodeJS.Timeout | null;
 
-  constructor(devices: DeviceStore, intervalMs = 250, maxBatch = 2000, onError: (err: unknown) => void = () => {}, writer?: FetchWriter) {
+  constructor(
+    devices: DeviceStore,
+    intervalMs = 250,
+    maxBatch = 2000,
+    onError: (err: unknown) => void = () => {},
+    writer?: FetchWriter,
+    folding: RepeatFolding = { windowMs: 0, now: Date.now },
+  ) {
     const w = writer ?? new SlicedFetchWriter(devices, onError);
     super((batch) => w.write(batch), intervalMs, maxBatch, onError);
     this.writer = w;
+    this.folds = new FetchFolds((r) => super.record(r), { windowMs: folding.windowMs });
+    this.foldTimer = folding.windowMs > 0 ? setInterval(() => this.folds.due(folding.now()), FOLD_CHECK_MS).unref() : null;
   }
 
+  /** One phone fetch: a row of its own, or counted on an earlier one's (fetch-folds.ts). */
+  override record(r: FetchRecord): void {
+    this.folds.record(r);
+  }
+
+  /**
+   * A record folded already, by the phone worker that answered (its rows and repeat records):
+   * batched as it is. Folding it again would count a repeat record as one fetch.
+   */
+  recordFolded(r: FetchRecord): void {
+    super.record(r);
+  }
+
+  /** Reports folds due by `now` (the timer's job; tests with their own clock call it). */
+  foldsDue(now: number): void {
+    this.folds.due(now);
+  }
+
+  /** Everything recorded so far, repeats counted included, written before this returns. */
   override flush(): void {
+    this.folds.flush();
     this.drain();
     this.writer.sync();
   }
@@ -30,6 +73,8 @@ export class FetchRecorder extends Batcher<FetchRecord> {
 
   /** Writes what is buffered and stops the writer (shutdown). */
   async close(): Promise<void> {
+    if (this.foldTimer) clearInterval(this.foldTimer);
+    this.folds.flush();
     this.drain();
     await this.writer.close();
   }

@@ -85,7 +85,7 @@ describe('fetched_version from fetch records without a cached head', () => {
   it("a device's last fetch is its newest record; a fetch without a User-Agent keeps the model and firmware known", () => {
     store.recordFetches([fetch(null, 2000)]);
     store.recordFetches([{ ...fetch(null, 3000), ip: '10.0.0.10', userAgent: null, model: null, firmware: null, file: 'y000000000000.cfg' }]);
-    expect(store.get(MAC)!.lastFetch).to.deep.equal({ at: 3000, ip: '10.0.0.10', userAgent: null, file: 'y000000000000.cfg', model: 'T54W', firmware: '96.86.0.100' });
+    expect(store.get(MAC)!.lastFetch).to.deep.equal({ at: 3000, ip: '10.0.0.10', userAgent: null, file: 'y000000000000.cfg', model: 'T54W', firmware: '96.86.0.100', repeats: 0 });
   });
 
   it('a device deleted and added again has no last fetch until it fetches again', () => {

@@ -215,16 +215,40 @@ describe('phone workers (real processes)', function () {
     await new Promise((r) => setTimeout(r, 600)); // the workers' tallies of earlier requests arrive
     const before = await workerServed();
     const requests = 20; // what the device endpoint shows of the history
-    const answers = await everywhere(`/${mac}.cfg`, requests, { 'User-Agent': uaWith('96.86.0.199') });
+    // Each with a User-Agent of its own, so none is a repeat of another (those share a row: below).
+    const firmwares = Array.from({ length: requests }, (_, i) => `96.86.1.${i}`);
+    const answers = await Promise.all(firmwares.map((fw) => req('GET', `/${mac}.cfg`, { headers: { 'User-Agent': uaWith(fw) } })));
     expect(answers.every((a) => a.status === 200)).to.equal(true);
     await until('the worker\'s share in /metrics', async () => (await workerServed()) > before);
-    type Fetch = { ip: string; model: string; firmware: string; file: string; status: number; configVersion: number | null; userAgent: string };
-    const ours = async () => ((JSON.parse((await api('GET', `devices/${mac}`)).body) as { fetches: Fetch[] }).fetches).filter((f) => f.firmware === '96.86.0.199');
+    type Fetch = { ip: string; model: string; firmware: string; file: string; status: number; configVersion: number | null; userAgent: string; repeats: number };
+    const ours = async () => ((JSON.parse((await api('GET', `devices/${mac}`)).body) as { fetches: Fetch[] }).fetches).filter((f) => f.firmware.startsWith('96.86.1.'));
     await until('every fetch in the history', async () => (await ours()).length === requests, 5000);
+    expect((await ours()).map((f) => f.firmware).sort()).to.deep.equal([...firmwares].sort());
     for (const f of await ours()) {
-      expect(f).to.include({ ip: '127.0.0.1', model: 'T54W', file: `${mac}.cfg`, status: 200, userAgent: uaWith('96.86.0.199') });
+      expect(f).to.include({ ip: '127.0.0.1', model: 'T54W', file: `${mac}.cfg`, status: 200, userAgent: uaWith(f.firmware), repeats: 0 });
       expect(f.configVersion).to.be.a('number');
     }
+  });
+
+  it('counts a repeated fetch on the row of the first, whichever process answered, and never loses one', async () => {
+    const mac = '001565aabb04';
+    const ua = 'Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:04';
+    expect((await api('POST', 'devices', { mac, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
+    expect((await req('GET', `/${mac}.cfg`, { headers: { 'User-Agent': ua } })).status).to.equal(200); // stored by the primary
+    await new Promise((r) => setTimeout(r, 600)); // the render is written, and earlier tallies arrive
+    const before = await workerServed();
+    const requests = 30;
+    const answers = await everywhere(`/${mac}.cfg`, requests, { 'User-Agent': ua });
+    expect(answers.every((a) => a.status === 200)).to.equal(true);
+    await until('the worker\'s share in /metrics', async () => (await workerServed()) > before);
+    type Fetch = { status: number; repeats: number; at: string; lastAt: string | null };
+    const rows = async () => (JSON.parse((await api('GET', `devices/${mac}`)).body) as { fetches: Fetch[] }).fetches;
+    // A row per process that answered (and per window), each counting the others; a worker
+    // reports its later repeats every 10 s.
+    await until('every fetch counted', async () => (await rows()).reduce((n, f) => n + 1 + f.repeats, 0) === requests + 1, 15_000);
+    const got = await rows();
+    expect(got.length, JSON.stringify(got)).to.be.at.most(2);
+    for (const f of got) if (f.repeats > 0) expect(Date.parse(f.lastAt!)).to.be.at.least(Date.parse(f.at));
   });
 
   it('every phone request is counted once in /metrics, whichever process answered or passed it on', async () => {

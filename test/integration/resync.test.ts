@@ -85,6 +85,21 @@ describe('resync: the NOTIFY outbox', () => {
     expect((await w.h.ctx.metrics.scrape()).body).to.match(/^deskprov_notifies_total\{result="ok"\} 1$/m);
   });
 
+  it('a resync with nothing changed: the phone fetching the same config again shows as back after the NOTIFY', async () => {
+    const w = world();
+    await office(w);
+    expect((await api(w.h).post('/api/v1/resync', { macs: [MAC.A] })).body).to.deep.equal({ queued: 1 });
+    await w.timers.advance(1000);
+    expect(w.phones.sent).to.have.length(1);
+    expect(await syncOf(w.h, MAC.A)).to.include({ fetchedAfterNotify: false });
+    w.h.clock.advance(2000);
+    // The same file, the same answer: counted on its earlier row (fetch-folds.ts), not a row of its own.
+    await yealinkConfig(w.h, MAC.A);
+    expect(await syncOf(w.h, MAC.A)).to.include({ fetchedAfterNotify: true, stale: false });
+    const d = (await api(w.h).get(`/api/v1/devices/${MAC.A}`)).body as { lastFetch: { at: string; repeats: number } };
+    expect(d.lastFetch).to.include({ at: new Date(w.h.clock.now()).toISOString(), repeats: 1 });
+  });
+
   it('each vendor gets its Event; sipContact wins over the fetch address, with its transport; a config override wins', async () => {
     const contacts: Record<string, [string, string]> = {
       '001565000001': ['yealink', 'sip:10.0.0.1:5060'],

@@ -21,7 +21,10 @@ const record: fc.Arbitrary<FetchRecord> = fc.record({
   configVersion: fc.option(fc.nat(), { nil: null }),
   lineUser: text,
   extension: text,
-});
+}).chain((f) =>
+  // A repeat record (server/services/fetch-folds.ts) carries two more fields.
+  fc.option(fc.record({ repeats: fc.integer({ min: 1, max: 1_000_000 }), lastAt: fc.nat() }), { nil: null }).map((r) => (r ? { ...f, ...r } : f)),
+);
 
 describe('worker protocol', () => {
   it('a fetch record sent as a row over JSON arrives as the same record', () => {

@@ -59,7 +59,8 @@ export async function render(ctx) {
       'Recent fetches',
       table(
         [
-          { label: 'When', cell: (f) => fmtTime(f.at) },
+          // A row counts the same fetch repeated within the repeat window (fetchLogRepeatWindow).
+          { label: 'When', cell: (f) => (f.repeats > 0 ? `${fmtTime(f.at)}, then ${f.repeats} more until ${fmtTime(f.lastAt)}` : fmtTime(f.at)) },
           { label: 'File', cell: (f) => f.file },
           { label: 'Status', cell: (f) => String(f.status ?? '') },
           { label: 'IP', cell: (f) => f.ip },

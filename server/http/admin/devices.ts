@@ -96,7 +96,11 @@ export function devicesRouter(s: Stores, devices: DeviceService, csv: DeviceCsv,
     const d = devices.get(macParam(req.params.mac));
     res.json({
       ...devices.describe(d),
-      fetches: s.devices.fetchHistory(d.mac, 20).map((f) => ({ ...f, at: new Date(f.at).toISOString() })),
+      fetches: s.devices.fetchHistory(d.mac, 20).map((f) => ({
+        ...f,
+        at: new Date(f.at).toISOString(),
+        lastAt: f.lastAt === null ? null : new Date(f.lastAt).toISOString(),
+      })),
       notifications: s.notifyLog.history(d.mac, 10).map(notifyView),
     });
   });

@@ -1,0 +1,139 @@
+/**
+ * Repeated fetches folded into one fetch-log row (config `provisioning.fetchLogRepeatWindow`).
+ *
+ * A phone that asks for the same file again and gets the same answer (same status, config
+ * version and line, from the same address with the same User-Agent) within the window of the
+ * first such fetch adds no row: the first fetch's row counts it (`repeats`, and `last_at`, the
+ * newest of them). A phone stuck in a boot loop, or polling every few seconds, thus fills the
+ * log with one row a file a window, not thousands, and its history keeps the fetches that differ.
+ * Anything that differs (another file, status, version, address) gets a row of its own at once.
+ *
+ * Each process that answers phones folds its own fetches before they are batched (a phone
+ * worker's therefore never cross the IPC channel). What a fold has counted reaches the log as a
+ * repeat record (FetchRecord with `repeats`), which the store writes as an UPDATE of the row:
+ * the first repeat at once, so a phone coming back after a NOTIFY shows as soon as a new row
+ * would; later ones every `reportEveryMs`, and the rest when the window ends.
+ */
+import type { FetchRecord } from '../../db/stores/devices.js';
+
+/** How often a fold's further repeats are reported. */
+export const REPEAT_REPORT_MS = 10_000;
+/** Open folds at most; the oldest is closed to make room (and reports what it counted). */
+export const MAX_OPEN_FOLDS = 16_384;
+/**
+ * Reports per `due` call at most; the rest wait for the next call. Folds opened together (a boot
+ * storm, or wrk) fall due together, and 20,000 repeat records at once held the primary's event
+ * loop for some 100 ms while it wrote them.
+ */
+export const REPORTS_PER_CHECK = 2_000;
+
+interface Fold {
+  /** The record that got the row. */
+  first: FetchRecord;
+  /** Repeats counted and not reported yet. */
+  unreported: number;
+  lastAt: number;
+  /** When the next report is due; 0 until the first repeat (which is reported at once). */
+  nextReportAt: number;
+}
+
+export interface FetchFoldOptions {
+  windowMs: number;
+  reportEveryMs?: number;
+  maxOpen?: number;
+}
+
+const sameAnswer = (a: FetchRecord, b: FetchRecord): boolean =>
+  a.status === b.status &&
+  a.configVersion === b.configVersion &&
+  a.ip === b.ip &&
+  a.userAgent === b.userAgent &&
+  a.lineUser === b.lineUser &&
+  a.extension === b.extension &&
+  a.model === b.model &&
+  a.firmware === b.firmware;
+
+export class FetchFolds {
+  /** By `mac/file`, oldest first. */
+  private readonly open = new Map<string, Fold>();
+  private readonly windowMs: number;
+  private readonly reportEveryMs: number;
+  private readonly maxOpen: number;
+
+  constructor(
+    /** Where rows and repeat records go (a batcher). */
+    private readonly out: (r: FetchRecord) => void,
+    o: FetchFoldOptions,
+  ) {
+    this.windowMs = o.windowMs;
+    this.reportEveryMs = o.reportEveryMs ?? REPEAT_REPORT_MS;
+    this.maxOpen = o.maxOpen ?? MAX_OPEN_FOLDS;
+  }
+
+  record(r: FetchRecord): void {
+    if (this.windowMs <= 0) return this.out(r);
+    const key = `${r.mac}/${r.file}`;
+    const fold = this.open.get(key);
+    if (fold !== undefined) {
+      if (r.at >= fold.first.at && r.at - fold.first.at < this.windowMs && sameAnswer(fold.first, r)) {
+        if (r.at > fold.lastAt) fold.lastAt = r.at;
+        if (fold.nextReportAt === 0) {
+          this.out(repeatOf(fold.first, 1, fold.lastAt));
+          fold.nextReportAt = r.at + this.reportEveryMs;
+        } else {
+          fold.unreported++;
+        }
+        return;
+      }
+      this.close(key, fold);
+    } else if (this.open.size >= this.maxOpen) {
+      const [oldKey, oldest] = this.open.entries().next().value as [string, Fold];
+      this.close(oldKey, oldest);
+    }
+    this.out(r);
+    this.open.set(key, { first: r, unreported: 0, lastAt: r.at, nextReportAt: 0 });
+  }
+
+  /**
+   * Reports the folds due by `now` (REPORTS_PER_CHECK at most) and closes those whose window has
+   * ended. Called every second (FetchRecorder, the phone worker); a pass over the open folds.
+   */
+  due(now: number): void {
+    let reports = 0;
+    for (const [key, fold] of this.open) {
+      if (reports >= REPORTS_PER_CHECK) return;
+      if (now - fold.first.at >= this.windowMs) {
+        if (fold.unreported > 0) reports++;
+        this.close(key, fold);
+      } else if (fold.unreported > 0 && now >= fold.nextReportAt) {
+        reports++;
+        this.report(fold);
+        fold.nextReportAt = now + this.reportEveryMs;
+      }
+    }
+  }
+
+  /** Reports every fold's unreported repeats now (before reads that must see them, at shutdown). */
+  flush(): void {
+    for (const fold of this.open.values()) this.report(fold);
+  }
+
+  /** Folds open now. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  private report(fold: Fold): void {
+    if (fold.unreported === 0) return;
+    this.out(repeatOf(fold.first, fold.unreported, fold.lastAt));
+    fold.unreported = 0;
+  }
+
+  private close(key: string, fold: Fold): void {
+    this.report(fold);
+    this.open.delete(key);
+  }
+}
+
+/** `n` more fetches of the row `first` got, the newest at `lastAt`. */
+const repeatOf = (first: FetchRecord, n: number, lastAt: number): FetchRecord => ({ ...first, repeats: n, lastAt });
