@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from './lib/load.js';
 import { parseConfig } from '../../server/config.js';
+import { parseDuration } from '../../server/domain/duration.js';
 import { startBareNode } from './lib/bare-node.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
@@ -61,6 +62,21 @@ const opts = new Command()
   .parse()
   .opts<{ devices: number; storm: number; duration: number; connections: string; threads: number; workers: number; fetchLogThread: boolean; warmUp: boolean; repeatWindow?: string; wrk: boolean; keep?: boolean }>();
 /** Config every deskprov of the run starts with. */
+/**
+ * The storm's phones are the ones step 2 just re-fetched, from the same address with the same
+ * User-Agents: within provisioning.fetchLogRepeatWindow their fetches would be counted on step
+ * 2's rows (server/services/fetch-folds.ts) instead of writing rows of their own. A real storm
+ * comes after the phones were off for longer than that (a desk phone takes a minute or more to
+ * boot), so the warm storm waits until the window has passed since deskprov's last run.
+ */
+async function windowPassed(since: number): Promise<void> {
+  const windowMs = parseDuration(opts.repeatWindow ?? '60s') ?? 0;
+  const left = since + windowMs + 1000 - Date.now();
+  if (windowMs === 0 || left <= 0) return;
+  console.log(`(waiting ${Math.ceil(left / 1000)} s before deskprov's storm: its repeat window since the cached-files runs, so every storm fetch writes its own row)`);
+  await new Promise((r) => setTimeout(r, left));
+}
+
 const config: Record<string, unknown> = {
   ...(opts.warmUp ? {} : { http: { warmUp: false } }),
   ...(opts.repeatWindow !== undefined ? { provisioning: { fetchLogRepeatWindow: opts.repeatWindow } } : {}),
@@ -140,6 +156,8 @@ async function main(): Promise<void> {
 
   // 2. Cached files: boot sequences over C keep-alive connections, then wrk.
   const loops: Array<{ server: string; connections: number; r: LoadSummary }> = [];
+  /** When deskprov's last run of step 2 ended (its repeat folds are open until the window has passed). */
+  let deskprovLoadEnd = 0;
   const wrks: Array<{ server: string; connections: number; r: ReturnType<typeof runWrk> }> = [];
   const bootPhones = phonesFor(phones, (p) => p.boot);
   for (const c of CONNECTIONS) {
@@ -147,6 +165,7 @@ async function main(): Promise<void> {
       await settle();
       const r = await runLoad({ mode: 'loop', origin: origin(s.port()), phones: bootPhones, expected, connections: c, durationMs: opts.duration * 1000, warmupMs: 2000, saveDir: null }, opts.threads);
       loops.push({ server: s.name, connections: c, r });
+      if (s.name === 'deskprov') deskprovLoadEnd = Date.now();
       console.log(`${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ''}`);
     }
     if (opts.wrk) {
@@ -154,6 +173,7 @@ async function main(): Promise<void> {
         await settle();
         const r = runWrk(dir, origin(s.port()), ok.map((p) => [p, uaOf.get(p) ?? 'bench']), c, opts.duration);
         wrks.push({ server: s.name, connections: c, r });
+        if (s.name === 'deskprov') deskprovLoadEnd = Date.now();
         console.log(`wrk ${s.name} C=${c}: ${r.reqPerSec.toLocaleString('en-US')} req/s p50 ${r.p50} p99 ${r.p99} ms errors ${r.errors} non-2xx ${r.non2xx}`);
       }
     }
@@ -168,11 +188,12 @@ async function main(): Promise<void> {
   const storms: Array<{ server: string; r: LoadSummary }> = [];
   for (const s of servers) {
     await settle();
+    if (s.name === 'deskprov') await windowPassed(deskprovLoadEnd);
     const r = await runLoad({ mode: 'storm', origin: origin(s.port()), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
     storms.push({ server: s.name, r });
     console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
   }
-  // The same storm on a freshly started deskprov (nothing in memory; same port, so same baseUrl:
+  // The same storm on a freshly started deskprov (no folds open: every fetch gets a row) (nothing in memory; same port, so same baseUrl:
   // the renders stored by the previous process are current and served).
   const port = deskprov.port;
   await deskprov.stop();
