@@ -3,8 +3,8 @@
  *
  * A phone that asks for the same file again and gets the same answer (same status, config
  * version and line, from the same address with the same User-Agent) within the window of the
- * first such fetch adds no row: the first fetch's row counts it (`repeats`, and `last_at`, the
- * newest of them). A phone stuck in a boot loop, or polling every few seconds, thus fills the
+ * first such fetch adds no row: the first fetch's row counts it (`repeat_count`, and
+ * `last_repeat_at`, the newest one's time). A phone stuck in a boot loop, or polling every few seconds, thus fills the
  * log with one row a file a window, not thousands, and its history keeps the fetches that differ.
  * Anything that differs (another file, status, version, address) gets a row of its own at once.
  *
@@ -22,8 +22,9 @@ export const REPEAT_REPORT_MS = 10_000;
 export const MAX_OPEN_FOLDS = 16_384;
 /**
  * Reports per `due` call at most; the rest wait for the next call. Folds opened together (a boot
- * storm, or wrk) fall due together, and 20,000 repeat records at once held the primary's event
- * loop for some 100 ms while it wrote them.
+ * storm, or wrk) fall due together: 20,000 repeat records at once would reach the primary's
+ * writer together, which then writes 10,000 in one turn (SlicedFetchWriter's bound), an UPDATE
+ * each, while phones wait.
  */
 export const REPORTS_PER_CHECK = 2_000;
 

@@ -4,6 +4,7 @@
  * both processes answer; the worker's share is read from deskprov_phone_worker_requests_total.
  */
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -274,12 +275,29 @@ describe('phone workers (real processes)', function () {
     expect(answers.every((a) => a.status === 200)).to.equal(true);
   });
 
-  it('SIGTERM stops the worker and the primary, exit 0', async () => {
+  it('SIGTERM stops the worker and the primary, exit 0, and the repeats they had counted are written', async () => {
+    const mac = '001565aabb05';
+    const ua = 'Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:05';
+    expect((await api('POST', 'devices', { mac, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
+    expect((await req('GET', `/${mac}.cfg`, { headers: { 'User-Agent': ua } })).status).to.equal(200);
+    await new Promise((r) => setTimeout(r, 600)); // the render is written
+    const before = await workerServed();
+    const answers = await everywhere(`/${mac}.cfg`, 40, { 'User-Agent': ua });
+    expect(answers.every((a) => a.status === 200)).to.equal(true);
+    await until('the worker\'s share in /metrics', async () => (await workerServed()) > before);
     const pids = workerPids();
     agent.destroy();
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Within 10 s of the first repeats: what each process counted after them is reported only now.
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).to.throw();
+    const db = new Database(join(dir, 'deskprov.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT repeat_count AS repeats FROM fetch_log WHERE mac = ?').all(mac) as Array<{ repeats: number }>;
+      expect(rows.reduce((n, r) => n + 1 + r.repeats, 0), JSON.stringify(rows)).to.equal(41);
+    } finally {
+      db.close();
+    }
   });
 });
