@@ -427,18 +427,16 @@ export class DeviceStore {
     const macs = new Set<string>();
     this.db.transaction(() => {
       for (const f of records) {
-        if (f.repeats !== undefined) {
+        if (f.repeats === undefined) {
+          this.fetchLog.run(f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion);
+        } else {
           const lastAt = f.lastAt ?? f.at;
           if (this.fetchRepeat.run(f.repeats, lastAt, f.mac, f.file, f.at).changes > 0) continue;
           // Its row is gone (the device was deleted, or the row trimmed or never written): the
           // fetches it counted get a row of their own.
           this.fetchLogRepeated.run(f.mac, lastAt, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion,
             f.repeats - 1, f.repeats > 1 ? lastAt : null);
-          this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
-          macs.add(f.mac);
-          continue;
         }
-        this.fetchLog.run(f.mac, f.at, f.ip, f.userAgent, f.model, f.firmware, f.file, f.status, f.configVersion);
         this.sincePrune.set(f.mac, (this.sincePrune.get(f.mac) ?? 0) + 1);
         macs.add(f.mac);
       }

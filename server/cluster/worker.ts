@@ -87,8 +87,10 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   const fetches = new Batcher<FetchRecord>((records) => send({ type: 'fetches', rows: records.map(toFetchRow) }), FLUSH_MS, FETCHES_PER_MESSAGE);
   // Repeated fetches are counted here, on their first row (server/services/fetch-folds.ts): they
   // never cross the channel one by one.
-  const folds = new FetchFolds((r) => fetches.record(r), { windowMs: parseDuration(config.provisioning.fetchLogRepeatWindow) ?? 0 });
-  setInterval(() => folds.due(systemClock.now()), 1000).unref();
+  const folds = new FetchFolds((r) => fetches.record(r), {
+    windowMs: parseDuration(config.provisioning.fetchLogRepeatWindow) ?? 0,
+    now: () => systemClock.now(),
+  });
   // Answered requests are counted here, and the tally is sent whole (server/phone-tally.ts).
   const answered = new PhoneTally();
   const sendAnswered = () => {
@@ -140,7 +142,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     void closing.then(() => {
       db.close();
       // Exit once the last fetch records are written to the channel.
-      folds.flush();
+      folds.close();
       fetches.flush();
       sendAnswered();
       void lastWrite.then(() => {

@@ -40,9 +40,14 @@ interface Fold {
 
 export interface FetchFoldOptions {
   windowMs: number;
+  /** The clock fetch records are stamped with: given, the folds check what is due every second. */
+  now?: () => number;
   reportEveryMs?: number;
   maxOpen?: number;
 }
+
+/** How often the folds' own timer calls `due`. */
+const CHECK_EVERY_MS = 1000;
 
 const sameAnswer = (a: FetchRecord, b: FetchRecord): boolean =>
   a.status === b.status &&
@@ -60,6 +65,7 @@ export class FetchFolds {
   private readonly windowMs: number;
   private readonly reportEveryMs: number;
   private readonly maxOpen: number;
+  private readonly timer: NodeJS.Timeout | null;
 
   constructor(
     /** Where rows and repeat records go (a batcher). */
@@ -69,6 +75,8 @@ export class FetchFolds {
     this.windowMs = o.windowMs;
     this.reportEveryMs = o.reportEveryMs ?? REPEAT_REPORT_MS;
     this.maxOpen = o.maxOpen ?? MAX_OPEN_FOLDS;
+    const now = o.now;
+    this.timer = now && this.windowMs > 0 ? setInterval(() => this.due(now()), CHECK_EVERY_MS).unref() : null;
   }
 
   record(r: FetchRecord): void {
@@ -86,10 +94,10 @@ export class FetchFolds {
         }
         return;
       }
-      this.close(key, fold);
+      this.end(key, fold);
     } else if (this.open.size >= this.maxOpen) {
       const [oldKey, oldest] = this.open.entries().next().value as [string, Fold];
-      this.close(oldKey, oldest);
+      this.end(oldKey, oldest);
     }
     this.out(r);
     this.open.set(key, { first: r, unreported: 0, lastAt: r.at, nextReportAt: 0 });
@@ -97,7 +105,7 @@ export class FetchFolds {
 
   /**
    * Reports the folds due by `now` (REPORTS_PER_CHECK at most) and closes those whose window has
-   * ended. Called every second (FetchRecorder, the phone worker); a pass over the open folds.
+   * ended: a pass over the open folds. The timer calls it every second (given `now`).
    */
   due(now: number): void {
     let reports = 0;
@@ -105,7 +113,7 @@ export class FetchFolds {
       if (reports >= REPORTS_PER_CHECK) return;
       if (now - fold.first.at >= this.windowMs) {
         if (fold.unreported > 0) reports++;
-        this.close(key, fold);
+        this.end(key, fold);
       } else if (fold.unreported > 0 && now >= fold.nextReportAt) {
         reports++;
         this.report(fold);
@@ -119,6 +127,12 @@ export class FetchFolds {
     for (const fold of this.open.values()) this.report(fold);
   }
 
+  /** Stops the timer and reports what is unreported (shutdown). */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+  }
+
   /** Folds open now. */
   get size(): number {
     return this.open.size;
@@ -130,7 +144,7 @@ export class FetchFolds {
     fold.unreported = 0;
   }
 
-  private close(key: string, fold: Fold): void {
+  private end(key: string, fold: Fold): void {
     this.report(fold);
     this.open.delete(key);
   }

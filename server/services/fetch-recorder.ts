@@ -2,29 +2,19 @@
  * Records phone fetches without putting a SQLite write on every phone request: records are
  * buffered for `intervalMs` (or until `maxBatch` wait) and handed to a FetchWriter, which writes
  * them a slice per event-loop turn on this thread (SlicedFetchWriter, the default) or on a
- * thread of its own (FetchLogWriter). `flush()` returns once everything recorded so far is
- * written: call it before anything reads fetch data back (admin API, shutdown).
+ * thread of its own (FetchLogWriter). In front of the batches, repeated fetches are counted on
+ * their first row (FetchFolds). `flush()` returns once everything recorded so far, counted
+ * repeats included, is written: call it before anything reads fetch data back (admin API, shutdown).
  */
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 import { Batcher } from './batcher.js';
-import { FetchFolds } from './fetch-folds.js';
+import { FetchFolds, type FetchFoldOptions } from './fetch-folds.js';
 import { SlicedFetchWriter, type FetchWriter } from './fetch-writer.js';
-
-export interface RepeatFolding {
-  /** provisioning.fetchLogRepeatWindow in ms; 0 keeps a row for every fetch. */
-  windowMs: number;
-  /** The clock fetch records are stamped with. */
-  now: () => number;
-}
-
-/** How often open folds are checked for repeats to report and windows that ended. */
-const FOLD_CHECK_MS = 1000;
 
 export class FetchRecorder extends Batcher<FetchRecord> {
   private readonly writer: FetchWriter;
   /** Repeated fetches counted on one row (fetch-folds.ts), in front of the batches. */
   private readonly folds: FetchFolds;
-  private readonly foldTimer: NodeJS.Timeout | null;
 
   constructor(
     devices: DeviceStore,
@@ -32,13 +22,13 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     maxBatch = 2000,
     onError: (err: unknown) => void = () => {},
     writer?: FetchWriter,
-    folding: RepeatFolding = { windowMs: 0, now: Date.now },
+    /** provisioning.fetchLogRepeatWindow (0 by default here: a row for every fetch) and the clock. */
+    folding: FetchFoldOptions = { windowMs: 0 },
   ) {
     const w = writer ?? new SlicedFetchWriter(devices, onError);
     super((batch) => w.write(batch), intervalMs, maxBatch, onError);
     this.writer = w;
-    this.folds = new FetchFolds((r) => super.record(r), { windowMs: folding.windowMs });
-    this.foldTimer = folding.windowMs > 0 ? setInterval(() => this.folds.due(folding.now()), FOLD_CHECK_MS).unref() : null;
+    this.folds = new FetchFolds((r) => super.record(r), folding);
   }
 
   /** One phone fetch: a row of its own, or counted on an earlier one's (fetch-folds.ts). */
@@ -52,11 +42,6 @@ export class FetchRecorder extends Batcher<FetchRecord> {
    */
   recordFolded(r: FetchRecord): void {
     super.record(r);
-  }
-
-  /** Reports folds due by `now` (the timer's job; tests with their own clock call it). */
-  foldsDue(now: number): void {
-    this.folds.due(now);
   }
 
   /** Everything recorded so far, repeats counted included, written before this returns. */
@@ -73,8 +58,7 @@ export class FetchRecorder extends Batcher<FetchRecord> {
 
   /** Writes what is buffered and stops the writer (shutdown). */
   async close(): Promise<void> {
-    if (this.foldTimer) clearInterval(this.foldTimer);
-    this.folds.flush();
+    this.folds.close();
     this.drain();
     await this.writer.close();
   }
