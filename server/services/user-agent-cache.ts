@@ -20,7 +20,7 @@ export class UserAgentCache {
   private refused = 0;
 
   constructor(
-    private readonly max = 8192,
+    private readonly max = 16_384,
     private readonly parseOne: (ua: string) => UserAgentInfo | null = parseUserAgent,
   ) {}
 
@@ -30,7 +30,9 @@ export class UserAgentCache {
     const parsed = this.parseOne(ua);
     const info = parsed ? Object.freeze(parsed) : null;
     if (this.map.size < this.max) {
-      this.map.set(ua, info);
+      // A copy of its own (a round trip through JSON makes one, whatever the characters): the
+      // string a request brings is a slice of the request's whole text, which a key would keep alive.
+      this.map.set(JSON.parse(JSON.stringify(ua)) as string, info);
     } else if (++this.refused >= this.max) {
       this.map.clear();
       this.refused = 0;

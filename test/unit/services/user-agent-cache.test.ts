@@ -39,6 +39,14 @@ describe('User-Agent cache', () => {
     expect(calls.n).to.equal(80);
   });
 
+  it('by default a 10,000-phone site is parsed once: every later round is served from the cache', () => {
+    const { calls, parse } = counting();
+    const cache = new UserAgentCache(undefined, parse);
+    const agents = yealinkAgents(10_000);
+    for (let round = 0; round < 3; round++) for (const ua of agents) cache.parse(ua);
+    expect(calls.n).to.equal(10_000);
+  });
+
   it('strings that stop coming leave: after a full round of new ones it starts again', () => {
     const { calls, parse } = counting();
     const cache = new UserAgentCache(50, parse);
