@@ -3,7 +3,7 @@
  *
  * A phone that asks for the same file again and gets the same answer (same status, config
  * version and line, from the same address with the same User-Agent) within the window of the
- * first such fetch adds no row: the first fetch's row counts it (`repeat_count`, and
+ * first such fetch (ending at random in its last quarter) adds no row: the first fetch's row counts it (`repeat_count`, and
  * `last_repeat_at`, the newest one's time). A phone stuck in a boot loop, or polling every few seconds, thus fills the
  * log with one row a file a window, not thousands, and its history keeps the fetches that differ.
  * Anything that differs (another file, status, version, address) gets a row of its own at once.
@@ -31,6 +31,8 @@ export const REPORTS_PER_CHECK = 2_000;
 interface Fold {
   /** The record that got the row. */
   first: FetchRecord;
+  /** When its window ends (see FetchFoldOptions.jitter). */
+  endsAt: number;
   /** Repeats counted and not reported yet. */
   unreported: number;
   lastAt: number;
@@ -40,6 +42,12 @@ interface Fold {
 
 export interface FetchFoldOptions {
   windowMs: number;
+  /**
+   * Each fold's window ends early by up to this share of it, at random (default 0.25), so folds
+   * opened together (a boot storm) do not all end, and write their next rows, in the same second.
+   */
+  jitter?: number;
+  random?: () => number;
   /** The clock fetch records are stamped with: given, the folds check what is due every second. */
   now?: () => number;
   reportEveryMs?: number;
@@ -65,6 +73,8 @@ export class FetchFolds {
   private readonly windowMs: number;
   private readonly reportEveryMs: number;
   private readonly maxOpen: number;
+  private readonly jitterMs: number;
+  private readonly random: () => number;
   private readonly timer: NodeJS.Timeout | null;
 
   constructor(
@@ -75,6 +85,8 @@ export class FetchFolds {
     this.windowMs = o.windowMs;
     this.reportEveryMs = o.reportEveryMs ?? REPEAT_REPORT_MS;
     this.maxOpen = o.maxOpen ?? MAX_OPEN_FOLDS;
+    this.jitterMs = this.windowMs * (o.jitter ?? 0.25);
+    this.random = o.random ?? Math.random;
     const now = o.now;
     this.timer = now && this.windowMs > 0 ? setInterval(() => this.due(now()), CHECK_EVERY_MS).unref() : null;
   }
@@ -84,7 +96,7 @@ export class FetchFolds {
     const key = `${r.mac}/${r.file}`;
     const fold = this.open.get(key);
     if (fold !== undefined) {
-      if (r.at >= fold.first.at && r.at - fold.first.at < this.windowMs && sameAnswer(fold.first, r)) {
+      if (r.at >= fold.first.at && r.at < fold.endsAt && sameAnswer(fold.first, r)) {
         if (r.at > fold.lastAt) fold.lastAt = r.at;
         if (fold.nextReportAt === 0) {
           this.out(repeatOf(fold.first, 1, fold.lastAt));
@@ -100,7 +112,8 @@ export class FetchFolds {
       this.end(oldKey, oldest);
     }
     this.out(r);
-    this.open.set(key, { first: r, unreported: 0, lastAt: r.at, nextReportAt: 0 });
+    const endsAt = r.at + this.windowMs - Math.floor(this.random() * this.jitterMs);
+    this.open.set(key, { first: r, endsAt, unreported: 0, lastAt: r.at, nextReportAt: 0 });
   }
 
   /**
@@ -111,7 +124,7 @@ export class FetchFolds {
     let reports = 0;
     for (const [key, fold] of this.open) {
       if (reports >= REPORTS_PER_CHECK) return;
-      if (now - fold.first.at >= this.windowMs) {
+      if (now >= fold.endsAt) {
         if (fold.unreported > 0) reports++;
         this.end(key, fold);
       } else if (fold.unreported > 0 && now >= fold.nextReportAt) {

@@ -84,7 +84,7 @@ describe('fetch folds: repeated fetches counted on one row', () => {
 
   it('after the window a repeat starts a new row, so a phone that keeps polling shows a row a window', () => {
     const log = logOf();
-    const folds = new FetchFolds(log.apply, { windowMs: WINDOW });
+    const folds = new FetchFolds(log.apply, { windowMs: WINDOW, jitter: 0 });
     for (let t = 0; t < 3 * WINDOW; t += 5000) folds.record(fetchOf({ at: 1000 + t }));
     folds.flush();
     expect(log.rows.map((r) => [r.f.at, r.repeats, r.lastAt])).to.deep.equal([
@@ -105,7 +105,7 @@ describe('fetch folds: repeated fetches counted on one row', () => {
 
   it('at its bound the oldest fold closes and reports what it counted; due() closes folds whose window ended', () => {
     const log = logOf();
-    const folds = new FetchFolds(log.apply, { windowMs: WINDOW, maxOpen: 2 });
+    const folds = new FetchFolds(log.apply, { windowMs: WINDOW, maxOpen: 2, jitter: 0 });
     const a = (at: number) => fetchOf({ at, file: 'a.cfg' });
     folds.record(a(1000));
     folds.record(a(1100));
@@ -116,6 +116,22 @@ describe('fetch folds: repeated fetches counted on one row', () => {
     expect(log.rows.find((r) => r.f.file === 'a.cfg')).to.include({ repeats: 2, lastAt: 1200 });
     folds.due(1300 + WINDOW);
     expect(folds.size, 'b.cfg ended, c.cfg has 100 ms left').to.equal(1);
+  });
+
+  it('folds opened together end spread over the last quarter of the window, never after it', () => {
+    const log = logOf();
+    const folds = new FetchFolds(log.apply, { windowMs: WINDOW });
+    const macs = Array.from({ length: 400 }, (_, i) => i.toString(16).padStart(12, '0') as Mac);
+    for (const mac of macs) folds.record(fetchOf({ mac, file: `${mac}.cfg`, at: 1000 }));
+    const open = [folds.size];
+    for (let t = 1000 + WINDOW * 0.75 - 1000; t <= 1000 + WINDOW; t += 1000) {
+      folds.due(t);
+      open.push(folds.size);
+    }
+    expect(open[0]).to.equal(400);
+    expect(open[1], 'none ends before the last quarter').to.equal(400);
+    expect(open.at(-1), 'all have ended at the window').to.equal(0);
+    expect(new Set(open).size, 'ending over many seconds, not in one').to.be.above(10);
   });
 
   it(`reports at most ${REPORTS_PER_CHECK} folds a check, the rest at the next`, () => {
