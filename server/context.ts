@@ -21,7 +21,7 @@ import { DeviceViewBuilder } from './services/device-view.js';
 import { DeviceService } from './services/devices.js';
 import { EnumerationGuard } from './services/enumeration-guard.js';
 import { FetchRecorder } from './services/fetch-recorder.js';
-import { FetchLogWriter } from './services/fetch-writer.js';
+import { FetchLogWriter, type FetchWriter } from './services/fetch-writer.js';
 import { LocationService } from './services/locations.js';
 import { ProvisioningService } from './services/provisioning.js';
 import { Renderer } from './services/renderer.js';
@@ -54,6 +54,8 @@ export interface ContextOptions {
    * main.ts passes `provisioning.fetchLogThread`. Never for an in-memory database.
    */
   fetchLogThread?: boolean;
+  /** Where fetch records go instead of this process's database (a phone worker's: the primary). */
+  fetchWriter?: FetchWriter;
 }
 
 export interface Context {
@@ -157,7 +159,7 @@ export function createContext(o: ContextOptions): Context {
     renderer.forget(mac);
   };
   const recordError = (err: unknown) => log.error({ err }, 'could not record fetches');
-  const writer = o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined;
+  const writer = o.fetchWriter ?? (o.fetchLogThread && db.name !== ':memory:' && !db.memory ? new FetchLogWriter(db, stores.devices, recordError) : undefined);
   const recorder = new FetchRecorder(stores.devices, 250, 2000, recordError, writer, {
     windowMs: ms(config.provisioning.fetchLogRepeatWindow),
     now: () => clock.now(),

@@ -44,7 +44,8 @@ import { round, table, writeResult } from './lib/stats.js';
 import { runWrk, runWrkOnce } from './lib/wrk.js';
 
 /** Accept handles per process: deskprov's default (`http.acceptors`), and the ceiling server's. */
-const ACCEPTORS = parseConfig({}, {}).http.acceptors;
+const DEFAULTS = parseConfig({}, {});
+const ACCEPTORS = DEFAULTS.http.acceptors;
 
 const opts = new Command()
   .description('deskprov vs nginx: cached files req/s, a boot storm and uncached first fetches')
@@ -69,8 +70,9 @@ const opts = new Command()
  * comes after the phones were off for longer than that (a desk phone takes a minute or more to
  * boot), so the warm storm waits until the window has passed since deskprov's last run.
  */
+const repeatWindow = opts.repeatWindow ?? DEFAULTS.provisioning.fetchLogRepeatWindow;
 async function windowPassed(since: number): Promise<void> {
-  const windowMs = parseDuration(opts.repeatWindow ?? '60s') ?? 0;
+  const windowMs = parseDuration(repeatWindow) ?? 0;
   const left = since + windowMs + 1000 - Date.now();
   if (windowMs === 0 || left <= 0) return;
   console.log(`(waiting ${Math.ceil(left / 1000)} s before deskprov's storm: its repeat window since the cached-files runs, so every storm fetch writes its own row)`);
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
     clientThreads: opts.threads,
     phoneWorkers: opts.workers,
     fetchLogThread: opts.fetchLogThread,
-    fetchLogRepeatWindow: opts.repeatWindow ?? 'default (60s)',
+    fetchLogRepeatWindow: repeatWindow,
     warmUp: opts.warmUp,
     note: 'client and servers share the same 2 cores; ratios to nginx in the same run are the comparable figures',
     firstFetch: {

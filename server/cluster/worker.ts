@@ -23,9 +23,7 @@ import { createLogger } from '../log.js';
 import { PhoneTally } from '../phone-tally.js';
 import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
-import { Batcher } from '../services/batcher.js';
-import { FetchFolds } from '../services/fetch-folds.js';
-import { parseDuration } from '../domain/duration.js';
+import type { FetchWriter } from '../services/fetch-writer.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
 import { createProxy } from './proxy.js';
@@ -48,6 +46,27 @@ function send(m: FromWorker): void {
     if (process.connected && process.send) process.send(m, undefined, undefined, () => written());
     else written();
   });
+}
+
+/**
+ * Where a worker's fetch records go: to the primary, which writes them (repeats were counted
+ * here already, server/services/fetch-folds.ts, so they never cross the channel one by one).
+ */
+class ChannelFetchWriter implements FetchWriter {
+  write(records: FetchRecord[]): void {
+    for (let i = 0; i < records.length; i += FETCHES_PER_MESSAGE) {
+      send({ type: 'fetches', rows: records.slice(i, i + FETCHES_PER_MESSAGE).map(toFetchRow) });
+    }
+  }
+
+  /** Nothing waits here: the primary writes them (its admin reads sync its own writer). */
+  sync(): void {}
+
+  pending(): number {
+    return 0;
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** Blocks decided by the primary; failures seen here are counted there. */
@@ -80,17 +99,10 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   const db = openDatabase(config.database.path);
   // Device and download-auth rows are cached, and dropped by the change notes (ReplicaCache); which
   // uploaded files are absent is not (uploads are rare, and a phone reads its own back at once).
-  const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false } });
+  // Its fetch records take the primary's path (repeats counted, batched), then go to the primary.
+  const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false }, fetchWriter: new ChannelFetchWriter() });
 
   const mirror = new BlockMirror();
-  // Fetch records go to the primary in batches, like its own.
-  const fetches = new Batcher<FetchRecord>((records) => send({ type: 'fetches', rows: records.map(toFetchRow) }), FLUSH_MS, FETCHES_PER_MESSAGE);
-  // Repeated fetches are counted here, on their first row (server/services/fetch-folds.ts): they
-  // never cross the channel one by one.
-  const folds = new FetchFolds((r) => fetches.record(r), {
-    windowMs: parseDuration(config.provisioning.fetchLogRepeatWindow) ?? 0,
-    now: () => systemClock.now(),
-  });
   // Answered requests are counted here, and the tally is sent whole (server/phone-tally.ts).
   const answered = new PhoneTally();
   const sendAnswered = () => {
@@ -104,7 +116,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
   });
   const service = new ProvisioningService({
     config, devices: ctx.stores.devices, files: ctx.stores.files, renderer: ctx.renderer,
-    recorder: folds, guard: mirror, clock: systemClock, log, access, replica: true,
+    recorder: ctx.recorder, guard: mirror, clock: systemClock, log, access, replica: true,
   });
   const phone = createPhoneHandler(service, {
     maxUploadBytes: config.http.maxUploadBytes,
@@ -142,8 +154,7 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     void closing.then(() => {
       db.close();
       // Exit once the last fetch records are written to the channel.
-      folds.close();
-      fetches.flush();
+      void ctx.recorder.close(); // what it counted and buffered is sent before this returns
       sendAnswered();
       void lastWrite.then(() => {
         if (process.connected) process.disconnect();
