@@ -218,6 +218,11 @@ export class DeviceStore {
    * row update per phone on the primary. Dropped with the head on any change to the row.
    */
   private readonly servedWritten = new Map<string, number>();
+  /**
+   * How many times a cached row was dropped because it changed: moves with every change a phone
+   * answer could see (AnswerMemo).
+   */
+  epoch = 0;
   /** Called with each MAC whose row changed (other stores cache per-device rows too). */
   onForget: (mac: string | null) => void = () => {};
 
@@ -284,11 +289,13 @@ export class DeviceStore {
    * worker reading a fetched note). Its renders and download-auth row stay valid.
    */
   forgetHead(mac: string): void {
+    this.epoch++;
     this.heads.delete(mac);
   }
 
   /** Drop cached rows: one device, or all (`null`). */
   forget(mac: string | null): void {
+    this.epoch++;
     if (mac === null) {
       this.heads.clear();
       this.servedWritten.clear();

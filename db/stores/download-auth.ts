@@ -73,6 +73,8 @@ export class DownloadAuthStore {
   private readonly secretPut;
 
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
+  /** How many times a cached row was dropped because it changed (see DeviceStore.epoch). */
+  epoch = 0;
 
   constructor(
     private readonly db: Db,
@@ -106,6 +108,7 @@ export class DownloadAuthStore {
 
   /** Drop cached rows: one device, or all (`null`). Also called when the device row changes. */
   forget(mac: string | null): void {
+    this.epoch++;
     if (mac === null) this.cache.clear();
     else this.cache.delete(mac);
   }

@@ -61,6 +61,11 @@ export class DownloadAuthService {
     readonly opts: DownloadAuthOptions,
   ) {}
 
+  /** Moves whenever a download-auth row changes (DownloadAuthStore.epoch). */
+  get epoch(): number {
+    return this.s.downloadAuth.epoch;
+  }
+
   record(mac: string): DownloadAuthRecord | null {
     return this.s.downloadAuth.get(mac);
   }

@@ -28,9 +28,10 @@ export const MAX_OPEN_FOLDS = 16_384;
  */
 export const REPORTS_PER_CHECK = 2_000;
 
-interface Fold {
+interface Fold extends FetchFold {
   /** The record that got the row. */
   first: FetchRecord;
+  ended: boolean;
   /** When its window ends (see FetchFoldOptions.jitter). */
   endsAt: number;
   /** Repeats counted and not reported yet. */
@@ -38,6 +39,12 @@ interface Fold {
   lastAt: number;
   /** When the next report is due; 0 until the first repeat (which is reported at once). */
   nextReportAt: number;
+}
+
+/** A fold as callers hold it, to pass back to FetchFolds.repeat. */
+export interface FetchFold {
+  /** Set when the fold ended: its row takes no more repeats. */
+  readonly ended: boolean;
 }
 
 export interface FetchFoldOptions {
@@ -91,20 +98,18 @@ export class FetchFolds {
     this.timer = now && this.windowMs > 0 ? setInterval(() => this.due(now()), CHECK_EVERY_MS).unref() : null;
   }
 
-  record(r: FetchRecord): void {
-    if (this.windowMs <= 0) return this.out(r);
+  /** Counts one fetch: on an open fold, or as a new row. Returns the fold that counts it (none without a window). */
+  record(r: FetchRecord): FetchFold | null {
+    if (this.windowMs <= 0) {
+      this.out(r);
+      return null;
+    }
     const key = `${r.mac}/${r.file}`;
     const fold = this.open.get(key);
     if (fold !== undefined) {
       if (r.at >= fold.first.at && r.at < fold.endsAt && sameAnswer(fold.first, r)) {
-        if (r.at > fold.lastAt) fold.lastAt = r.at;
-        if (fold.nextReportAt === 0) {
-          this.out(repeatOf(fold.first, 1, fold.lastAt));
-          fold.nextReportAt = r.at + this.reportEveryMs;
-        } else {
-          fold.unreported++;
-        }
-        return;
+        this.count(fold, r.at);
+        return fold;
       }
       this.end(key, fold);
     } else if (this.open.size >= this.maxOpen) {
@@ -113,7 +118,32 @@ export class FetchFolds {
     }
     this.out(r);
     const endsAt = r.at + this.windowMs - Math.floor(this.random() * this.jitterMs);
-    this.open.set(key, { first: r, endsAt, unreported: 0, lastAt: r.at, nextReportAt: 0 });
+    const opened: Fold = { first: r, ended: false, endsAt, unreported: 0, lastAt: r.at, nextReportAt: 0 };
+    this.open.set(key, opened);
+    return opened;
+  }
+
+  /**
+   * One more fetch with the same answer as `fold`'s first, at `at`, counted on it without a lookup
+   * or a comparison: for a caller that knows the answer is the same (an answer given again to an
+   * identical request, answer-memo.ts). False when the fold has ended or `at` is outside its window:
+   * then the fetch is for `record`.
+   */
+  repeat(fold: FetchFold, at: number): boolean {
+    const f = fold as Fold;
+    if (f.ended || at < f.first.at || at >= f.endsAt) return false;
+    this.count(f, at);
+    return true;
+  }
+
+  private count(fold: Fold, at: number): void {
+    if (at > fold.lastAt) fold.lastAt = at;
+    if (fold.nextReportAt === 0) {
+      this.out(repeatOf(fold.first, 1, fold.lastAt));
+      fold.nextReportAt = at + this.reportEveryMs;
+    } else {
+      fold.unreported++;
+    }
   }
 
   /**
@@ -158,6 +188,7 @@ export class FetchFolds {
   }
 
   private end(key: string, fold: Fold): void {
+    fold.ended = true;
     this.report(fold);
     this.open.delete(key);
   }

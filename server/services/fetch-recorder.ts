@@ -8,7 +8,7 @@
  */
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 import { Batcher } from './batcher.js';
-import { FetchFolds, type FetchFoldOptions } from './fetch-folds.js';
+import { FetchFolds, type FetchFold, type FetchFoldOptions } from './fetch-folds.js';
 import { SlicedFetchWriter, type FetchWriter } from './fetch-writer.js';
 
 export class FetchRecorder extends Batcher<FetchRecord> {
@@ -32,8 +32,13 @@ export class FetchRecorder extends Batcher<FetchRecord> {
   }
 
   /** One phone fetch: a row of its own, or counted on an earlier one's (fetch-folds.ts). */
-  override record(r: FetchRecord): void {
-    this.folds.record(r);
+  override record(r: FetchRecord): FetchFold | null {
+    return this.folds.record(r);
+  }
+
+  /** One more fetch with the same answer as the fold's first (FetchFolds.repeat); false: `record` it. */
+  repeat(fold: FetchFold, at: number): boolean {
+    return this.folds.repeat(fold, at);
   }
 
   /**

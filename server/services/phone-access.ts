@@ -63,6 +63,20 @@ export class PhoneAccess {
     return null;
   }
 
+  /** Moves whenever what `authorize` reads about a device changes (its download-auth row). */
+  get epoch(): number {
+    return this.auth.epoch;
+  }
+
+  /**
+   * Whether `authorize` may answer the same request about this device differently later with
+   * nothing changed but the time: download auth enforced (an enrolment window or a new device's
+   * grace period can end).
+   */
+  changesWithTime(device: DeviceHead): boolean {
+    return this.auth.effectiveMode(this.auth.record(device.mac)) === 'enforce';
+  }
+
   /** Checks for one device's files; null when the request may be served. */
   authorize(req: AccessRequest, device: DeviceHead): Refusal | null {
     const rec = this.auth.record(device.mac);

@@ -2,7 +2,7 @@
  * What a phone sees: maps one request for a file at the root path to an answer.
  * Transport-free (the HTTP layer adapts node's req/res), so it is tested without sockets.
  */
-import type { DeviceStore, DeviceHead } from '../../db/stores/devices.js';
+import type { DeviceStore, DeviceHead, FetchRecord } from '../../db/stores/devices.js';
 import type { DeviceFileStore } from '../../db/stores/device-files.js';
 import { matchFile, vendorForOui, getVendor } from '../../vendors/registry.js';
 import type { FileMatch, UserAgentInfo } from '../../vendors/vendor.js';
@@ -11,9 +11,11 @@ import { reservedMacReason, type Mac } from '../domain/mac.js';
 import type { Clock } from './clock.js';
 import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
 import type { FetchRecorder } from './fetch-recorder.js';
+import type { FetchFold } from './fetch-folds.js';
 import type { Renderer, RenderedFile } from './renderer.js';
 import type { PhoneAccess } from './phone-access.js';
 import { UserAgentCache } from './user-agent-cache.js';
+import { AnswerMemo } from './answer-memo.js';
 
 export interface PhoneRequest {
   method: string;
@@ -68,7 +70,8 @@ export interface ProvisioningDeps {
   devices: DeviceStore;
   files: DeviceFileStore;
   renderer: Renderer;
-  recorder: Pick<FetchRecorder, 'record'>;
+  /** Where fetches are recorded; `repeat` (FetchRecorder's) counts an answer given again without a lookup. */
+  recorder: { record(r: FetchRecord): FetchFold | null | void; repeat?: FetchRecorder['repeat'] };
   guard: Pick<EnumerationGuard, 'blockedFor' | 'fail'>;
   clock: Clock;
   log: SecurityLog;
@@ -90,16 +93,38 @@ export class DeferToPrimary extends Error {
   }
 }
 
+/** A device file's answer as kept for an identical request (AnswerMemo), with what its fetch record needs. */
+interface KeptAnswer {
+  res: PhoneResponse;
+  device: DeviceHead;
+  ua: Readonly<UserAgentInfo> | null;
+  /** The fold that counted the last fetch given this answer: the next one is counted on it if still open. */
+  fold: FetchFold | null;
+}
+
 export class ProvisioningService {
   private readonly agents = new UserAgentCache();
+  /** Device files' answers, given again to identical requests while nothing changed (answer-memo.ts). */
+  private readonly answers: AnswerMemo<KeptAnswer>;
 
-  constructor(private readonly d: ProvisioningDeps) {}
+  constructor(private readonly d: ProvisioningDeps) {
+    const { devices, renderer, access } = d;
+    this.answers = new AnswerMemo(access ? () => devices.epoch + renderer.epoch + access.epoch : () => devices.epoch + renderer.epoch);
+  }
 
   handle(req: PhoneRequest): PhoneResponse {
     const blocked = this.d.guard.blockedFor(req.ip);
     if (blocked > 0) return text(429, 'Too Many Requests', { 'Retry-After': String(Math.ceil(blocked / 1000)) });
     const refused = this.d.access?.admit(req);
     if (refused) return { ...refused, vendor: null, kind: null };
+
+    const kept = req.tls || req.body ? undefined : this.answers.get(req);
+    if (kept !== undefined) {
+      this.d.renderer.countHit();
+      // The same request and answer as the fetch its fold counted: one more on it, or a record.
+      if (kept.fold === null || !this.d.recorder.repeat?.(kept.fold, this.d.clock.now())) kept.fold = this.record(req, kept.device, kept.ua, kept.res);
+      return kept.res;
+    }
 
     const matches = matchFile(req.name);
     if (matches.length === 0) return text(404, 'Not Found');
@@ -139,8 +164,26 @@ export class ProvisioningService {
     const res = this.serve(req, match, device);
     res.vendor = match.vendor;
     res.kind = match.kind;
-    if (device) this.record(req, device, ua, res);
+    if (device) {
+      const fold = this.record(req, device, ua, res);
+      if (this.keeps(req, res, device)) this.answers.keep(req, { res: freeze(res), device, ua, fold });
+    }
     return res;
+  }
+
+  /**
+   * Whether an identical request may get `res` again while nothing changes: a device file served
+   * from its render (200, or 304), over plain HTTP, and not one download auth may refuse later.
+   */
+  private keeps(req: PhoneRequest, res: PhoneResponse, device: DeviceHead): boolean {
+    return (
+      res.kind === 'device' &&
+      (res.status === 200 || res.status === 304) &&
+      res.rendered?.configVersion != null &&
+      !req.tls &&
+      !req.body &&
+      !this.d.access?.changesWithTime(device)
+    );
   }
 
   private serve(req: PhoneRequest, match: FileMatch, device: DeviceHead | null): PhoneResponse {
@@ -205,10 +248,10 @@ export class ProvisioningService {
     return { status: 200, headers, body: file.body, vendor: null, kind: null, rendered, headSlot };
   }
 
-  private record(req: PhoneRequest, device: DeviceHead, ua: Readonly<UserAgentInfo> | null, res: PhoneResponse): void {
+  private record(req: PhoneRequest, device: DeviceHead, ua: Readonly<UserAgentInfo> | null, res: PhoneResponse): FetchFold | null {
     const rendered = res.rendered;
     const isConfig = res.kind === 'device' && (res.status === 200 || res.status === 304) && rendered?.configVersion != null;
-    this.d.recorder.record({
+    return this.d.recorder.record({
       mac: device.mac,
       at: this.d.clock.now(),
       ip: req.ip,
@@ -220,7 +263,7 @@ export class ProvisioningService {
       configVersion: isConfig ? rendered!.configVersion : null,
       lineUser: isConfig ? rendered!.lineUser : null,
       extension: isConfig ? rendered!.extension : null,
-    });
+    }) ?? null;
   }
 
   private autoRegister(mac: Mac, matches: FileMatch[], ua: Readonly<UserAgentInfo> | null): DeviceHead | null {
@@ -246,6 +289,12 @@ export class ProvisioningService {
     this.d.guard.fail(req.ip, kind);
     this.d.log.warn({ event: 'security', kind, ip: req.ip, file: req.name, userAgent: req.userAgent, ...extra }, `phone request refused: ${kind}`);
   }
+}
+
+/** An answer given to more than one request: nothing may change it after it is kept. */
+function freeze(res: PhoneResponse): PhoneResponse {
+  Object.freeze(res.headers);
+  return Object.freeze(res);
 }
 
 /** A file served as stored (an upload): no config version or line. */

@@ -87,6 +87,8 @@ export function etagOf(body: Buffer): string {
 export class Renderer {
   private readonly cache = new Map<string, Entry>();
   private bytes = 0;
+  /** Renders dropped (a device's row changed) or evicted: see `epoch`. */
+  private dropped = 0;
   readonly stats = { hits: 0, misses: 0, stored: 0, prerendered: 0 };
   /** Observed by metrics: seconds spent rendering. */
   onRender: (seconds: number, vendor: string) => void = () => {};
@@ -239,6 +241,7 @@ export class Renderer {
    * not enough, since a device deleted and added again starts again at version 1.
    */
   forget(mac: string | null): void {
+    this.dropped++;
     this.persist?.stored.drop(mac);
     if (mac === null) {
       this.cache.clear();
@@ -252,6 +255,19 @@ export class Renderer {
       this.cache.delete(key);
       this.bytes -= cost(e);
     }
+  }
+
+  /**
+   * Moves whenever a render this cache gave out may no longer be the one to give, or is no longer
+   * held here: a device's renders dropped, one evicted, a template saved (AnswerMemo).
+   */
+  get epoch(): number {
+    return this.dropped + this.catalog.generation;
+  }
+
+  /** An answer given again from a render this cache gave out (AnswerMemo), counted as a hit. */
+  countHit(): void {
+    this.stats.hits++;
   }
 
   cacheStats(): RenderStats {
@@ -328,6 +344,7 @@ export class Renderer {
         continue;
       }
       this.bytes -= cost(e);
+      this.dropped++;
     }
   }
 }

@@ -85,4 +85,41 @@ describe('hot path caches never serve a stale answer', () => {
     await api('put', `devices/${MAC}/download-auth`, { mode: 'enforce' }).expect(200);
     await fetchCfg().expect(401);
   });
+
+  describe('an answer given again to an identical request (answer-memo.ts) is given to no other', () => {
+    it('a User-Agent naming another MAC is refused, right after the phone itself was served the file twice', async () => {
+      await fetchCfg().expect(200);
+      await fetchCfg().expect(200);
+      const other = await h.http.get(`/${MAC}.cfg`).set('User-Agent', 'Yealink SIP-T46U 108.86.0.90 00:15:65:00:00:01').expect(403);
+      expect(other.text).to.not.include('s3cret-alice');
+      expect((await fetchCfg().expect(200)).text).to.include('s3cret-alice');
+    });
+
+    it('an address outside the device allowlist is refused, right after one inside was served the file twice', async () => {
+      const p = createHarness({ config: { http: { trustProxy: true } } });
+      try {
+        await p.http.post('/api/v1/users').set('Authorization', p.auth).send({ extension: '1001', displayName: 'Alice', sipPassword: 's3cret-alice' }).expect(201);
+        await p.http.post('/api/v1/devices').set('Authorization', p.auth).send({ mac: MAC, vendor: 'yealink', model: 'T46U', ownerExtension: '1001' }).expect(201);
+        await p.http.put(`/api/v1/devices/${MAC}/download-auth`).set('Authorization', p.auth).send({ allowlist: ['192.0.2.0/24'] }).expect(200);
+        const from = (ip: string) => p.http.get(`/${MAC}.cfg`).set('User-Agent', UA).set('X-Forwarded-For', ip);
+        await from('192.0.2.5').expect(200);
+        await from('192.0.2.5').expect(200);
+        const outside = await from('198.51.100.7').expect(403);
+        expect(outside.text).to.not.include('s3cret-alice');
+      } finally {
+        p.destroy();
+      }
+    });
+
+    it('a HEAD after GETs gets headers only, and a GET with the ETag gets a 304', async () => {
+      const first = await fetchCfg().expect(200);
+      await fetchCfg().expect(200);
+      const head = await h.http.head(`/${MAC}.cfg`).set('User-Agent', UA).expect(200);
+      expect(head.text ?? '').to.equal('');
+      expect(head.headers.etag).to.equal(first.headers.etag);
+      await fetchCfg().set('If-None-Match', first.headers.etag!).expect(304);
+      await fetchCfg().set('If-None-Match', first.headers.etag!).expect(304);
+      expect((await fetchCfg().expect(200)).text).to.equal(first.text);
+    });
+  });
 });

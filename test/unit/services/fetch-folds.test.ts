@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { FetchRecord } from '../../../db/stores/devices.js';
 import type { Mac } from '../../../server/domain/mac.js';
-import { FetchFolds, REPORTS_PER_CHECK } from '../../../server/services/fetch-folds.js';
+import { FetchFolds, REPORTS_PER_CHECK, type FetchFold } from '../../../server/services/fetch-folds.js';
 
 const WINDOW = 60_000;
 const EVERY = 10_000;
@@ -94,6 +94,20 @@ describe('fetch folds: repeated fetches counted on one row', () => {
     ]);
   });
 
+  it('a fold held by the caller counts a repeat without a lookup while open; once it ended, the fetch is recorded anew', () => {
+    const log = logOf();
+    const folds = new FetchFolds(log.apply, { windowMs: WINDOW, jitter: 0 });
+    const fold = folds.record(fetchOf({ at: 1000 }))!;
+    expect(folds.repeat(fold, 2000)).to.equal(true);
+    expect(folds.repeat(fold, 999), 'before its first fetch').to.equal(false);
+    expect(folds.repeat(fold, 1000 + WINDOW), 'at the end of its window').to.equal(false);
+    folds.record(fetchOf({ at: 3000, ip: '10.0.0.10' })); // another answer ends the fold
+    expect(fold.ended).to.equal(true);
+    expect(folds.repeat(fold, 4000)).to.equal(false);
+    folds.flush();
+    expect(log.rows.map((r) => [r.f.at, r.repeats, r.lastAt])).to.deep.equal([[1000, 1, 2000], [3000, 0, null]]);
+  });
+
   it('window 0 keeps a row for every fetch and sends the records untouched', () => {
     const out: FetchRecord[] = [];
     const folds = new FetchFolds((r) => out.push(r), { windowMs: 0 });
@@ -160,6 +174,9 @@ describe('fetch folds: repeated fetches counted on one row', () => {
         status: fc.constantFrom(200, 304),
         configVersion: fc.constantFrom(1, 2),
         checkAfter: fc.boolean(),
+        // Counted as an answer given again is (answer-memo.ts): on the fold the last fetch with the
+        // same answer got, without a lookup, and recorded when that fold has ended.
+        again: fc.boolean(),
       }),
       { maxLength: 200 },
     );
@@ -170,12 +187,17 @@ describe('fetch folds: repeated fetches counted on one row', () => {
         let at = 1000;
         const sent: FetchRecord[] = [];
         const last = new Map<string, number>();
+        const heldFolds = new Map<string, FetchFold>();
         for (const s of steps) {
           at += s.gap;
           const f = fetchOf({ at, mac: s.mac as Mac, file: s.file, ip: s.ip, status: s.status, configVersion: s.configVersion });
           sent.push(f);
           last.set(`${f.mac}/${f.file}`, at);
-          folds.record(f);
+          const held = s.again ? heldFolds.get(answerOf(f)) : undefined;
+          if (held === undefined || !folds.repeat(held, at)) {
+            const fold = folds.record(f);
+            if (fold) heldFolds.set(answerOf(f), fold);
+          }
           if (s.checkAfter) folds.due(at);
         }
         folds.flush();
