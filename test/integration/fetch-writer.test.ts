@@ -69,17 +69,21 @@ describe('fetch-record writers', function () {
     expect(errors).to.deep.equal([]);
   });
 
-  it('on the main thread, records coming faster than a slice a turn are written down to maxQueued each turn', async () => {
-    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100, 1000)));
-    for (let i = 0; i < 5000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i)); // two full batches handed over, 1,000 buffered
-    expect(r.pending(), 'buffered and queued').to.equal(5000);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(logged().n, 'the queue written down to 1,000 in one turn').to.equal(3000);
-    expect(r.pending()).to.equal(2000);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(logged().n, 'then a slice a turn again').to.equal(3100);
+  it('on the main thread, records coming faster than a slice a turn are written a burst a turn down to maxQueued, and beyond four times it at once', async () => {
+    const r = (recorder = new FetchRecorder(stores.devices, 250, 2000, (e) => errors.push(e), new SlicedFetchWriter(stores.devices, (e) => errors.push(e), 100, 500, 300)));
+    for (let i = 0; i < 4000; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i)); // two full batches handed over
+    expect(r.pending(), 'queued').to.equal(4000);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    expect(logged().n, 'beyond 4 x 500: down to 2,000 at once').to.equal(2000);
+    await turn();
+    expect(logged().n, 'then a burst of 300 a turn').to.equal(2300);
+    for (let t = 0; t < 4; t++) await turn();
+    expect(logged().n, 'until 500 are left').to.equal(3500);
+    await turn();
+    expect(logged().n, 'then a slice a turn again').to.equal(3600);
     r.flush();
-    expect(logged().n).to.equal(5000);
+    expect(logged().n).to.equal(4000);
     expect(r.pending()).to.equal(0);
     expect(errors).to.deep.equal([]);
   });
