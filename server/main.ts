@@ -161,6 +161,7 @@ function startPhoneWorkers(): void {
         onServed: (n) => ctx.metrics.workerRequests.inc(n),
       });
       ctx.guard.onChange = () => workers?.broadcastBlocks();
+      ctx.recorder.onFlush = () => workers?.askForReports();
       workers.start();
     },
     (err: Error) => log.error({ err: err.message }, 'could not open the internal socket: phone workers not started'),

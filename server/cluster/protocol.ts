@@ -14,7 +14,9 @@ export type ToWorker =
   | { type: 'listen' }
   /** [ip, until (epoch ms)] of every current enumeration block. */
   | { type: 'blocks'; blocks: Array<[string, number]> }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Report what the worker's repeat folds have counted now (an admin read fetches: FetchRecorder.onFlush). */
+  | { type: 'report' };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -175,6 +175,9 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
       case 'blocks':
         mirror.set(m.blocks);
         return;
+      case 'report':
+        ctx.recorder.report();
+        return;
       case 'stop':
         stop();
         return;

@@ -31,6 +31,8 @@ const RESTART_LIMIT = 5;
 
 export class PhoneWorkers {
   private readonly children = new Map<number, ChildProcess>();
+  /** When askForReports last asked. */
+  private askedAt = 0;
   /** Workers that said they are ready and were given the listening socket. */
   private readonly ready = new Set<ChildProcess>();
   private readonly crashes: number[] = [];
@@ -113,6 +115,17 @@ export class PhoneWorkers {
       }, 500).unref();
     });
     this.tell(child, { type: 'init', id, config: ctx.config, internalSocket: this.o.internalSocket });
+  }
+
+  /**
+   * Asks every worker to report what its repeat folds have counted (an admin read of fetches):
+   * the rows arrive after that read, for the next. At most once a second.
+   */
+  askForReports(): void {
+    const now = Date.now();
+    if (now - this.askedAt < 1000) return;
+    this.askedAt = now;
+    for (const c of this.ready) this.tell(c, { type: 'report' });
   }
 
   /** Workers accepting phones now (/healthz). */

@@ -49,11 +49,23 @@ export class FetchRecorder extends Batcher<FetchRecord> {
     super.record(r);
   }
 
+  /**
+   * Called by flush(): the primary asks its phone workers to report their counts too
+   * (PhoneWorkers.askForReports), which arrive after the read that flushed, for the next one.
+   */
+  onFlush: () => void = () => {};
+
   /** Everything recorded so far, repeats counted included, written before this returns. */
   override flush(): void {
+    this.onFlush();
+    this.report();
+    this.writer.sync();
+  }
+
+  /** What the folds have counted, reported and handed to the writer now (not waiting for it). */
+  report(): void {
     this.folds.flush();
     this.drain();
-    this.writer.sync();
   }
 
   /** Records not in the database yet: buffered here, or handed to the writer and not written. */
