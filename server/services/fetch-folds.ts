@@ -39,6 +39,7 @@ interface Fold extends FetchFold {
   /** The record that got the row. */
   first: FetchRecord;
   ended: boolean;
+  repeated: boolean;
   /** When its window ends (see FetchFoldOptions.jitter). */
   endsAt: number;
   /** Repeats counted and not reported yet. */
@@ -52,6 +53,8 @@ interface Fold extends FetchFold {
 export interface FetchFold {
   /** Set when the fold ended: its row takes no more repeats. */
   readonly ended: boolean;
+  /** Set once it has counted a repeat: the fetch just recorded on it was not its first. */
+  readonly repeated: boolean;
 }
 
 export interface FetchFoldOptions {
@@ -125,7 +128,7 @@ export class FetchFolds {
     }
     this.out(r);
     const endsAt = r.at + this.windowMs - Math.floor(this.random() * this.jitterMs);
-    const opened: Fold = { first: r, ended: false, endsAt, unreported: 0, lastAt: r.at, nextReportAt: 0 };
+    const opened: Fold = { first: r, ended: false, repeated: false, endsAt, unreported: 0, lastAt: r.at, nextReportAt: 0 };
     this.open.set(key, opened);
     return opened;
   }
@@ -144,6 +147,7 @@ export class FetchFolds {
   }
 
   private count(fold: Fold, at: number): void {
+    fold.repeated = true;
     if (at > fold.lastAt) fold.lastAt = at;
     if (fold.nextReportAt === 0) {
       this.out(repeatOf(fold.first, 1, fold.lastAt));

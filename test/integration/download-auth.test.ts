@@ -286,6 +286,8 @@ describe('download auth: per-device credentials, off → provision → enforce',
     expect(enrol.status).to.equal(200);
     expect(enrol.body.enrolmentOpenUntil).to.be.a('string');
     expect((await h.http.get('/001565000077.cfg')).status).to.equal(200);
+    // Asked again: the same answer, which must not be kept past the window (answer-memo.ts).
+    expect((await h.http.get('/001565000077.cfg')).status).to.equal(200);
     h.clock.advance(31 * 60_000);
     expect((await h.http.get('/001565000077.cfg')).status).to.equal(401);
   });
