@@ -101,8 +101,9 @@ export interface FetchWriter {
  *
  * Not all of the excess in one turn: a burst comes whenever many phones' repeat windows end
  * together (wrk re-fetching 12,500 files through two processes: 25,000 new rows in the first
- * second of a run), and writing it down to `maxQueued` at once held the primary for 15,000 rows,
- * a turn of well over 100 ms for every phone it serves (per-turn instrumentation of the benchmark).
+ * second of a run), and writing it down to `maxQueued` at once meant about 15,000 inserts in a
+ * single turn of the primary while its phones waited (per-turn instrumentation of the benchmark
+ * put its slowest turns at the start of such runs).
  */
 export class SlicedFetchWriter implements FetchWriter {
   private readonly queue: FetchRecord[][] = [];
