@@ -40,7 +40,6 @@ export const MAX_KEPT = 16_384;
 
 export class AnswerMemo<T> {
   private readonly kept = new Map<string, Kept<T>>();
-  dbgT: any = null;
   private seen: number;
   /** Answers not kept since the map filled up (see UserAgentCache: the same admission). */
   private refused = 0;
@@ -53,12 +52,9 @@ export class AnswerMemo<T> {
   }
 
   /** The answer kept for exactly this request, unless something changed since. */
-  dbg = { hit: 0, miss: 0, clear: 0, absent: 0 };
   get(req: MemoRequest): T | undefined {
-    if (process.env.MEMODBG && !this.dbgT) { this.dbgT = setInterval(() => { process.stderr.write(`memo ${process.pid} ${JSON.stringify(this.dbg)} size ${this.kept.size}\n`); }, 2000).unref(); }
-    if (!this.current()) { this.dbg.clear++; return undefined; }
+    if (!this.current()) return undefined;
     const k = this.kept.get(req.name);
-    if (k === undefined) this.dbg.absent++; else this.dbg.hit++;
     if (
       k === undefined ||
       k.method !== req.method ||
