@@ -15,6 +15,7 @@
  * A phone re-fetching its files (a boot loop, a short polling interval, wrk) gets the most from it;
  * a boot storm's fetches are all different and only pay the failed lookup.
  */
+import { FillingMap } from './filling-map.js';
 
 /** What a request must repeat exactly for its kept answer to be given again. */
 export interface MemoRequest {
@@ -39,15 +40,14 @@ interface Kept<T> {
 export const MAX_KEPT = 16_384;
 
 export class AnswerMemo<T> {
-  private readonly kept = new Map<string, Kept<T>>();
+  private readonly kept: FillingMap<string, Kept<T>>;
   private seen: number;
-  /** Answers not kept since the map filled up (see UserAgentCache: the same admission). */
-  private refused = 0;
 
   constructor(
     private readonly epoch: () => number,
-    private readonly max = MAX_KEPT,
+    max = MAX_KEPT,
   ) {
+    this.kept = new FillingMap(max);
     this.seen = epoch();
   }
 
@@ -70,14 +70,7 @@ export class AnswerMemo<T> {
 
   /** Keeps `value` as the answer to `req`, made from what is current now. */
   keep(req: MemoRequest, value: T): void {
-    if (!this.current()) return;
-    if (this.kept.size >= this.max && !this.kept.has(req.name)) {
-      if (++this.refused >= this.max) {
-        this.kept.clear();
-        this.refused = 0;
-      }
-      return;
-    }
+    if (!this.current() || !this.kept.admits(req.name)) return;
     this.kept.set(req.name, {
       method: req.method,
       ip: req.ip,
@@ -98,7 +91,6 @@ export class AnswerMemo<T> {
     if (now === this.seen) return true;
     this.seen = now;
     this.kept.clear();
-    this.refused = 0;
     return false;
   }
 }

@@ -30,8 +30,7 @@ export const MAX_OPEN_FOLDS = 16_384;
 /**
  * Reports per `due` call at most; the rest wait for the next call. Folds opened together (a boot
  * storm, or wrk) fall due together: 20,000 repeat records at once would reach the primary's
- * writer together, which then writes 10,000 in one turn (SlicedFetchWriter's bound), an UPDATE
- * each, while phones wait.
+ * writer together, an UPDATE each, and keep it writing in every turn for seconds while phones wait.
  */
 export const REPORTS_PER_CHECK = 2_000;
 

@@ -119,7 +119,9 @@ export class ProvisioningService {
     const refused = this.d.access?.admit(req);
     if (refused) return { ...refused, vendor: null, kind: null };
 
-    const kept = req.tls || req.body ? undefined : this.answers.get(req);
+    // Over TLS (a client certificate may decide) or with a body (an upload): never a kept answer.
+    const plain = !req.tls && !req.body;
+    const kept = plain ? this.answers.get(req) : undefined;
     if (kept !== undefined) {
       this.d.renderer.countHit();
       // The same request and answer as the fetch its fold counted: one more on it, or a record.
@@ -171,22 +173,20 @@ export class ProvisioningService {
       // every fetch gets a row: a boot storm's first fetches are never asked again soon, and keeping
       // each (objects that then outlive the young generation) cost a first fetch about 6 us
       // (hot-path.ts, fresh process, stored render: 102-111 us without keeping, 112-118 with).
-      if ((fold === null || fold.repeated) && this.keeps(req, res, device)) this.answers.keep(req, { res, device, ua, fold });
+      if (plain && (fold === null || fold.repeated) && this.keeps(res, device)) this.answers.keep(req, { res, device, ua, fold });
     }
     return res;
   }
 
   /**
    * Whether an identical request may get `res` again while nothing changes: a device file served
-   * from its render (200, or 304), over plain HTTP, and not one download auth may refuse later.
+   * from its render (200, or 304), and not one download auth may refuse later.
    */
-  private keeps(req: PhoneRequest, res: PhoneResponse, device: DeviceHead): boolean {
+  private keeps(res: PhoneResponse, device: DeviceHead): boolean {
     return (
       res.kind === 'device' &&
       (res.status === 200 || res.status === 304) &&
       res.rendered?.configVersion != null &&
-      !req.tls &&
-      !req.body &&
       !this.d.access?.changesWithTime(device)
     );
   }
