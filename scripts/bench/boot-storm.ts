@@ -20,7 +20,10 @@
  *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files, with
  *     node:http and deskprov's phone lane serving the same files from memory as ceilings for a Node
  *     server (lib/bare-node.ts);
- *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each.
+ *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each:
+ *     against nginx, against deskprov (the process of step 2, once its repeat windows have passed,
+ *     and a freshly started one once it is ready), and against the phone lane alone as a floor for
+ *     a Node server (its first storm on a fresh process, then a second).
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
  * Before each measured run, every fetch record deskprov owes for the runs before is written
  * (deskprov_fetch_records_pending 0), so no run, deskprov's or another server's, pays for an earlier one.
@@ -195,14 +198,30 @@ async function main(): Promise<void> {
     storms.push({ server: s.name, r });
     console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
   }
-  // The same storm on a freshly started deskprov (no folds open: every fetch gets a row) (nothing in memory; same port, so same baseUrl:
-  // the renders stored by the previous process are current and served).
+  // The same storm on a freshly started deskprov: nothing of the phones in memory, no folds open
+  // (every fetch gets a row), code not yet optimised beyond its warm-up. Same port, so same
+  // baseUrl: the renders stored by the previous process are current and served. It waits until
+  // the process is ready (warm-up done, every phone worker accepting): after a power cut deskprov
+  // is back in seconds and the phones in a minute or more.
   const port = deskprov.port;
   await deskprov.stop();
   deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
+  const coldReadySeconds = await waitUntilReady(deskprov.port);
   const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
-  storms.push({ server: 'deskprov (cold)', r: cold });
-  console.log(`storm deskprov cold: ${cold.seconds} s, errors ${cold.errors}`);
+  storms.push({ server: 'deskprov, fresh process', r: cold });
+  console.log(`storm deskprov, fresh process (ready after ${coldReadySeconds} s): ${cold.seconds} s, errors ${cold.errors}`);
+  // The floor for a Node server: deskprov's phone lane alone (lib/bare-node.ts, the files from
+  // memory, nothing of deskprov's own work) in as many processes, its first storm on a freshly
+  // started process and then the same storm again.
+  await settle();
+  const floor = await startBareNode(root, 1 + opts.workers, ACCEPTORS, 'lane');
+  stops.push(() => floor.stop());
+  for (const name of ['lane only, fresh process', 'lane only']) {
+    const r = await runLoad({ mode: 'storm', origin: origin(floor.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+    storms.push({ server: name, r });
+    console.log(`storm ${name}: ${r.seconds} s, errors ${r.errors}`);
+  }
+  await floor.stop();
   const nginxRss = round(nginxRssMb(nginx.pid));
 
   const ratio = (name: string, c: number, pick: 'loop' | 'wrk'): number => {
@@ -223,6 +242,7 @@ async function main(): Promise<void> {
       wrks.map((w) => [w.server, w.connections, w.r.reqPerSec, w.r.p50, w.r.p99, w.r.max, w.r.errors, w.r.non2xx, ratio(w.server, w.connections, 'wrk')])));
   }
   console.log(`\nBoot storm: ${opts.storm.toLocaleString('en-US')} phones at once, each on its own connection, 3 files each`);
+  console.log(`(deskprov: the process of the runs above, its repeat windows passed; then a freshly started one once ready. lane only: deskprov's phone lane serving the files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''}, a floor for a Node server here)`);
   console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'x nginx time'],
     storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, round(s.r.seconds / nginxStorm, 2)])));
   console.log(`\nFirst fetch: each device's config once (nothing of the device in memory), wrk -t${opts.threads}, 64 connections`);
@@ -254,6 +274,7 @@ async function main(): Promise<void> {
       nginx: nginxConfigs,
       readySeconds,
     },
+    freshProcessReadySeconds: coldReadySeconds,
     cached: loops.map((l) => ({ server: l.server, connections: l.connections, ...l.r, seen: undefined, xNginx: ratio(l.server, l.connections, 'loop') })),
     wrk: wrks.map((w) => ({ server: w.server, connections: w.connections, ...w.r, xNginx: ratio(w.server, w.connections, 'wrk') })),
     storm: storms.map((s) => ({ server: s.server, ...s.r, seen: undefined, xNginxTime: round(s.r.seconds / nginxStorm, 2) })),
