@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { Db } from '../../db/index.js';
+import { WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 
 /** What the thread is started with. */
@@ -72,8 +72,6 @@ try {
 const TSX_CJS = createRequire(import.meta.url).resolve('tsx/cjs/api');
 const THREAD_ENTRY = fileURLToPath(new URL('./fetch-writer-thread.ts', import.meta.url));
 
-/** SQLite's default, restored on the main connection when the thread stops. */
-const AUTOCHECKPOINT_PAGES = 1000;
 
 /** Where FetchRecorder's batches go. */
 export interface FetchWriter {
@@ -296,6 +294,6 @@ export class FetchLogWriter implements FetchWriter {
   }
 
   private restoreCheckpoints(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   }
 }

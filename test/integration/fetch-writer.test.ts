@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../db/index.js';
+import { openDatabase, WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import { createStores, type Stores } from '../../db/stores/index.js';
 import { parseMac, type Mac } from '../../server/domain/mac.js';
@@ -154,7 +154,7 @@ describe('fetch-record writers', function () {
     r.flush();
     expect(logged(macs[0]!).n).to.equal(7);
     expect(String(errors[0])).to.match(/did not start/);
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(1000);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(WAL_AUTOCHECKPOINT_PAGES);
   });
 
   it('close() writes what is buffered; records after it go to the database directly', async () => {
@@ -162,7 +162,7 @@ describe('fetch-record writers', function () {
     for (let i = 0; i < 100; i++) r.record(fetchOf(macs[i % macs.length]!, 2000 + i));
     await r.close();
     expect(logged().n).to.equal(100);
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(1000);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(WAL_AUTOCHECKPOINT_PAGES);
     r.record(fetchOf(macs[1]!, 5000));
     r.flush();
     expect(logged().n).to.equal(101);
