@@ -77,7 +77,7 @@ export function rssMbOf(pid: number): number {
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
 /** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
-export const START_NODE_ARGS = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : ['--max-old-space-size=192', '--max-semi-space-size=4', '--min-semi-space-size=4', '--initial-old-space-size=64'];
+export const START_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4', '--min-semi-space-size=4', '--initial-old-space-size=64'];
 
 export interface StartOptions {
   dir: string;
