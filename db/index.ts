@@ -47,15 +47,16 @@ function createDatabaseFile(path: string): void {
 
 /**
  * WAL pages after which a commit copies the WAL back into the database file (a checkpoint, with
- * its fsync), on the connection that commits. SQLite's default is 1,000. The primary's commits
- * run on its event loop, and most of them are fetch-log slices of 128 rows, each on a random page
- * of the per-device index: at 1,000 pages a checkpoint came every few slices and was most of
- * what a row cost (fetch-log rows written 128 to a commit, 10,000 devices: 20-23 us of event loop
- * a row, against 12-16 us at 10,000 pages and 9-10 us with no checkpoint). Fewer checkpoints also
- * copy a page rewritten by many commits once. The cost: a WAL file of up to ~40 MB, and the commit
- * that checkpoints takes ~50 ms instead of ~13-18 ms (`npx tsx scripts/bench/checkpoints.ts`).
+ * its fsync), on the connection that commits: SQLite's default, set explicitly. The primary's
+ * commits run on its event loop, and most are fetch-log slices of 128 rows on random pages of the
+ * per-device index, so a checkpoint comes every few slices and is about half of what a row costs
+ * there (`npx tsx scripts/bench/checkpoints.ts`: 20-23 us of event loop a row at 1,000 pages,
+ * 12-16 us at 10,000, 9-10 us never). 10,000 was tried and not kept: its checkpoints hold the event
+ * loop about 50 ms at a time instead of 13-18 ms, and in three boot-storm benchmark runs with it the
+ * p99 at 1,000 connections (undici) was 96.7-99.3 ms, against 82.8-97.4 ms in seven without; the
+ * storm was no faster (1.43-1.52x nginx's time, against 1.42-1.53x).
  */
-export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+export const WAL_AUTOCHECKPOINT_PAGES = 1_000;
 
 export function openDatabase(path: string): Db {
   if (isFile(path)) createDatabaseFile(path);
