@@ -72,7 +72,6 @@ try {
 const TSX_CJS = createRequire(import.meta.url).resolve('tsx/cjs/api');
 const THREAD_ENTRY = fileURLToPath(new URL('./fetch-writer-thread.ts', import.meta.url));
 
-
 /** Where FetchRecorder's batches go. */
 export interface FetchWriter {
   write(records: FetchRecord[]): void;
