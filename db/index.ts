@@ -47,14 +47,10 @@ function createDatabaseFile(path: string): void {
 
 /**
  * WAL pages after which a commit copies the WAL back into the database file (a checkpoint, with
- * its fsync), on the connection that commits: SQLite's default, set explicitly. The primary's
- * commits run on its event loop, and most are fetch-log slices of 128 rows on random pages of the
- * per-device index, so a checkpoint comes every few slices and is about half of what a row costs
- * there (`npx tsx scripts/bench/checkpoints.ts`: 20-23 us of event loop a row at 1,000 pages,
- * 12-16 us at 10,000, 9-10 us never). 10,000 was tried and not kept: its checkpoints hold the event
- * loop about 50 ms at a time instead of 13-18 ms, and in three boot-storm benchmark runs with it the
- * p99 at 1,000 connections (undici) was 96.7-99.3 ms, against 82.8-97.4 ms in seven without; the
- * storm was no faster (1.43-1.52x nginx's time, against 1.42-1.53x).
+ * its fsync), on the connection that commits: SQLite's default, set explicitly, and restored by the
+ * fetch-log thread when it stops. Fewer, longer checkpoints cost the primary's event loop less in
+ * all but hold it longer each time; 10,000 was measured and not kept (docs/operations.md, "Fetch
+ * records"; `npx tsx scripts/bench/checkpoints.ts`).
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 1_000;
 

@@ -190,11 +190,12 @@ async function main(): Promise<void> {
 
   // 3. The storm: every phone on its own connection, all at once, 3 files each.
   const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
+  const storm = (port: number) => runLoad({ mode: 'storm', origin: origin(port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
   const storms: Array<{ server: string; r: LoadSummary }> = [];
   for (const s of servers) {
     await settle();
     if (s.name === 'deskprov') await windowPassed(deskprovLoadEnd);
-    const r = await runLoad({ mode: 'storm', origin: origin(s.port()), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+    const r = await storm(s.port());
     storms.push({ server: s.name, r });
     console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
   }
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
   await deskprov.stop();
   deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
   const coldReadySeconds = await waitUntilReady(deskprov.port);
-  const cold = await runLoad({ mode: 'storm', origin: origin(deskprov.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+  const cold = await storm(deskprov.port);
   storms.push({ server: 'deskprov, fresh process', r: cold });
   console.log(`storm deskprov, fresh process (ready after ${coldReadySeconds} s): ${cold.seconds} s, errors ${cold.errors}`);
   // The floor for a Node server: deskprov's phone lane alone (lib/bare-node.ts, the files from
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
   const floor = await startBareNode(root, 1 + opts.workers, ACCEPTORS, 'lane');
   stops.push(() => floor.stop());
   for (const name of ['lane only, fresh process', 'lane only']) {
-    const r = await runLoad({ mode: 'storm', origin: origin(floor.port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+    const r = await storm(floor.port);
     storms.push({ server: name, r });
     console.log(`storm ${name}: ${r.seconds} s, errors ${r.errors}`);
   }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../db/index.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import { createStores } from '../../db/stores/index.js';
+import type { Mac } from '../../server/domain/mac.js';
 import { positiveInt } from './lib/args.js';
 import { seedDatabase } from './lib/seed.js';
 import { round, table, writeResult } from './lib/stats.js';
@@ -43,7 +44,7 @@ try {
   let at = Date.now();
   const record = (i: number): FetchRecord => {
     const p = phones[i % phones.length]!;
-    return { mac: p.mac, at: at++, ip: '10.20.30.40', userAgent: p.ua, model: p.model, firmware: null, file: p.config, status: 200, configVersion: 1, lineUser: null, extension: null } as FetchRecord;
+    return { mac: p.mac as Mac, at: at++, ip: '10.20.30.40', userAgent: p.ua, model: p.model, firmware: null, file: p.config, status: 200, configVersion: 1, lineUser: null, extension: null };
   };
   // A log with history: 20 rows a device.
   for (let r = 0; r < 20; r++) devices.recordFetches(phones.map((_, i) => record(i)));
