@@ -35,6 +35,7 @@ import { UserService } from './services/users.js';
 import { HotdeskService } from './services/hotdesk.js';
 import { PinGuard } from './services/pin-guard.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { projectPath } from './project.js';
 import { SyncStatus } from './services/sync-status.js';
 import { ResyncDispatcher, type ResyncOptions, type ResyncResult, type SchedulerTimers } from './services/resync.js';
 import { parseProxy } from './services/resync-target.js';
@@ -130,7 +131,7 @@ export function createContext(o: ContextOptions): Context {
   const stores = createStores(db, o.stores);
   // Device and location edits resync only the phones whose files they change (renderer, below).
   const changes = new ChangeTracker(stores.devices, stores.outbox, clock, (d) => renderer.digest(d));
-  const catalog = new TemplateCatalog(stores.templates, o.templateDir === undefined ? new URL('../templates/', import.meta.url).pathname : o.templateDir);
+  const catalog = new TemplateCatalog(stores.templates, o.templateDir === undefined ? projectPath('templates') : o.templateDir);
   const auditLog = new SqliteAuditSink(stores.auditLog, clock);
   const audit: AuditSink = auditLog;
   const downloadAuth = new DownloadAuthService(stores, changes, audit, clock, {

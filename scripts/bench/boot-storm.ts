@@ -9,7 +9,7 @@
  * sets provisioning.fetchLogRepeatWindow ("0": a fetch-log row for every request, as wrk's
  * re-fetches of the same files would otherwise be counted on their first rows).
  * Seeds N devices (four vendors, owners, guests, locations) in a temp database, starts deskprov
- * (`node --import tsx server/main.ts --config ...`, log level warn) and measures:
+ * (as `npm start` runs it: the build in dist/ with its flags, log level warn) and measures:
  *  1. first fetch: each device's config once over 64 keep-alive connections, through wrk (each
  *     path once, see lib/wrk.ts), from the stored renders (after the start-up pre-render) on the
  *     freshly started process for half the devices, and for the other half once the process has

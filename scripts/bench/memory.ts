@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/bench/memory.ts [--sizes 10000,100000]
  *
- * For each size: seed a temp database, start deskprov (`node --import tsx server/main.ts`), fetch
+ * For each size: seed a temp database, start deskprov (as `npm start` does: its build, with its flags), fetch
  * each device's rendered files once (64 in flight), let it settle, then read RSS from /proc and
  * heap, render cache size and entries from its own GET /metrics, and time the dashboard's fleet
  * summary (GET /api/v1/devices/summary, median of 3). Writes bench-results/memory.json.

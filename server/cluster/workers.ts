@@ -6,9 +6,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { requestsIn } from '../phone-tally.js';
+import { siblingModule } from '../project.js';
 import { fromFetchRow, isFromWorker, type ToWorker } from './protocol.js';
 
 export interface PhoneWorkersOptions {
@@ -24,7 +24,7 @@ export interface PhoneWorkersOptions {
   onServed?: (n: number) => void;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER_ENTRY = siblingModule(import.meta.url, 'worker');
 /** Crashes within this window beyond RESTART_LIMIT stop the restarts (a worker that cannot start). */
 const RESTART_WINDOW_MS = 60_000;
 const RESTART_LIMIT = 5;

@@ -4,10 +4,10 @@
  * the static pages under server/admin-ui/ with strict security headers.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { ConsoleSession, ConsoleSessionStore } from '../../db/stores/console-sessions.js';
 import { forbidden } from '../errors.js';
+import { projectPath } from '../project.js';
 import type { EnumerationGuard } from '../services/enumeration-guard.js';
 import type { Actor, AuditSink, Role } from '../services/audit.js';
 import type { Clock } from '../services/clock.js';
@@ -17,7 +17,7 @@ export const SESSION_COOKIE = 'dp_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const UI_DIR = fileURLToPath(new URL('../admin-ui/', import.meta.url));
+const UI_DIR = projectPath('server', 'admin-ui');
 
 export const CONSOLE_CSP = [
   "default-src 'self'",

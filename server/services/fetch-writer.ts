@@ -15,9 +15,10 @@
  * Both: `sync()` returns once everything handed over is written, for reads that must see it.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
+import { siblingModule } from '../project.js';
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 
 /** What the thread is started with. */
@@ -57,20 +58,26 @@ export interface FetchWriterOptions {
 }
 
 /**
- * The thread's entry is TypeScript, like the rest of deskprov: tsx is registered in the thread
- * first (a worker does not inherit the main thread's loader hooks).
+ * Starts the thread's module; if it cannot, marks the thread failed (a `sync()` waiting on it
+ * returns) and fails the thread. From the TypeScript sources (tests, scripts) tsx is registered
+ * in the thread first: a worker does not inherit the main thread's loader hooks. Compiled
+ * (dist/), the module is plain JavaScript and is imported as it is.
  */
-const threadBoot = (entry: string) => `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
+const FAILED = 'Atomics.store(shared, 1, -1);\n  Atomics.notify(shared, 0);\n  throw err;';
+const threadBoot = (entry: string) =>
+  entry.endsWith('.ts')
+    ? `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
 try {
-  require(${JSON.stringify(TSX_CJS)}).register();
+  require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/cjs/api'))}).register();
   require(${JSON.stringify(entry)});
 } catch (err) {
-  Atomics.store(shared, 1, -1);
-  Atomics.notify(shared, 0);
-  throw err;
-}`;
-const TSX_CJS = createRequire(import.meta.url).resolve('tsx/cjs/api');
-const THREAD_ENTRY = fileURLToPath(new URL('./fetch-writer-thread.ts', import.meta.url));
+  ${FAILED}
+}`
+    : `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
+import(${JSON.stringify(pathToFileURL(entry).href)}).catch((err) => {
+  ${FAILED}
+});`;
+const THREAD_ENTRY = siblingModule(import.meta.url, 'fetch-writer-thread');
 
 /** Where FetchRecorder's batches go. */
 export interface FetchWriter {

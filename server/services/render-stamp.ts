@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { zoneOffset } from '../../vendors/derive.js';
+import { projectPath } from '../project.js';
 import type { ResolvedTemplate } from './template-catalog.js';
 
 /** Bump whenever adapters, device views, escaping or template helpers change rendered bytes. */
@@ -20,7 +21,7 @@ export const RENDER_CODE_VERSION = 1;
 
 const PACKAGE_VERSION = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';

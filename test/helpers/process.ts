@@ -1,7 +1,7 @@
 /**
  * A real deskprov process for tests that need one (shutdown, production heap limits): a temp
- * directory with a config file and database, `node --import tsx server/main.ts --config ...`,
- * resolved once /healthz answers.
+ * directory with a config file and database, `node --import tsx server/main.ts --config ...`
+ * (or another entry, e.g. the build `npm start` runs), resolved once /healthz answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ export async function startDeskprovProcess(o: {
   config?: Record<string, unknown>;
   /** Node flags before `--import tsx`. */
   nodeArgs?: string[];
+  /** What node runs after the flags (default `--import tsx server/main.ts`: the sources). */
+  entry?: string[];
   /** Runs before the process starts, e.g. to seed its database (`<dir>/deskprov.db`). */
   prepare?: (dbPath: string) => void;
 }): Promise<DeskprovProcess> {
@@ -37,14 +39,15 @@ export async function startDeskprovProcess(o: {
   const port = await freePort();
   const config = join(dir, 'deskprov.json');
   writeFileSync(config, JSON.stringify({
-    http: { host: '127.0.0.1', port },
     database: { path: join(dir, 'deskprov.db') },
     admin: { token: o.token },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
+    // Listener keys given (e.g. phoneWorkers) go beside the test's host and port.
+    http: { ...(o.config?.http as object | undefined), host: '127.0.0.1', port },
   }));
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...(o.entry ?? ['--import', 'tsx', 'server/main.ts']), '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   // Read stdout even if nobody looks at it: a full pipe would block the server's log writes.

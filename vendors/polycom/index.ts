@@ -13,10 +13,11 @@ import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
 import { modelToken, uaTokens } from '../user-agent.js';
 import type { FileMatch, TemplateInfo, UserAgentInfo, VendorAdapter } from '../vendor.js';
 import { lintXml } from '../xml-check.js';
+import { projectPath } from '../../server/project.js';
 
 const ID = 'polycom';
 
-const load = (name: string): string => readFileSync(new URL(`./templates/${name}.hbs`, import.meta.url), 'utf8');
+const load = (name: string): string => readFileSync(projectPath('vendors', ID, 'templates', `${name}.hbs`), 'utf8');
 
 const TEMPLATES: readonly TemplateInfo[] = [
   { name: 'master', view: 'device', source: load('master'), format: 'xml', rootElement: 'APPLICATION' },

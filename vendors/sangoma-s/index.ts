@@ -15,6 +15,7 @@ import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
 import { parseSangomaUserAgent } from '../user-agent.js';
 import type { FileMatch, TemplateInfo, VendorAdapter } from '../vendor.js';
 import { lintXml } from '../xml-check.js';
+import { projectPath } from '../../server/project.js';
 
 const ID = 'sangoma-s';
 
@@ -22,7 +23,7 @@ const TEMPLATES: readonly TemplateInfo[] = [
   {
     name: 'device',
     view: 'device',
-    source: readFileSync(new URL('./templates/device.hbs', import.meta.url), 'utf8'),
+    source: readFileSync(projectPath('vendors', 'sangoma-s', 'templates', 'device.hbs'), 'utf8'),
     format: 'xml',
     rootElement: 'hl_provision',
   },

@@ -17,12 +17,13 @@ import {
 import { escapeView, keyValueValue } from '../escape.js';
 import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
 import { firmwareToken, modelToken, uaTokens } from '../user-agent.js';
+import { projectPath } from '../../server/project.js';
 import type { FileMatch, LintProblem, TemplateInfo, UserAgentInfo, VendorAdapter } from '../vendor.js';
 
 const ID = 'yealink';
 const VERSION_LINE = '#!version:1.0.0.1';
 
-const load = (name: string): string => readFileSync(new URL(`./templates/${name}.hbs`, import.meta.url), 'utf8');
+const load = (name: string): string => readFileSync(projectPath('vendors', ID, 'templates', `${name}.hbs`), 'utf8');
 
 const TEMPLATES: readonly TemplateInfo[] = [
   { name: 'device', view: 'device', source: load('device'), format: 'keyvalue', rootElement: null },

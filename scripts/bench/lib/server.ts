@@ -1,8 +1,8 @@
 /**
- * Starts deskprov the way an operator does (`node --import tsx server/main.ts --config FILE`)
- * in a child process on 127.0.0.1 and a free port, and waits for /healthz.
+ * Starts deskprov the way `npm start` does (its build, then `node <flags> dist/server/main.js
+ * --config FILE`) in a child process on 127.0.0.1 and a free port, and waits for /healthz.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
@@ -76,8 +76,21 @@ export function rssMbOf(pid: number): number {
 /** The admin token every benchmark server is started with (its admin API is on loopback only). */
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
-/** The V8 flags `npm start` runs deskprov with (package.json), so benchmarks measure the same process. */
-export const START_NODE_ARGS = ['--max-old-space-size=192', '--max-semi-space-size=4', '--min-semi-space-size=4', '--initial-old-space-size=64'];
+/** `npm start`'s command line (package.json): its V8 flags and its entry, so benchmarks measure the same process. */
+const START = (() => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const args = pkg.scripts.start.split(/\s+/).slice(1);
+  return { flags: args.filter((a) => a.startsWith('--')), entry: args.filter((a) => !a.startsWith('--')) };
+})();
+export const START_NODE_ARGS = START.flags;
+
+let built = false;
+/** Compiles deskprov as `npm start` does first (its prestart), once a run: the code measured is the code as it is. */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
 
 export interface StartOptions {
   dir: string;
@@ -167,7 +180,8 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
     },
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? START_NODE_ARGS), '--import', 'tsx', 'server/main.ts', '--config', configPath], {
+  buildOnce();
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? START_NODE_ARGS), ...START.entry, '--config', configPath], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ...o.env },
