@@ -20,7 +20,7 @@ import { positiveInt } from './lib/args.js';
 import { runLoad } from './lib/load.js';
 import { startNginx } from './lib/nginx.js';
 import { seedDatabase } from './lib/seed.js';
-import { START_NODE_ARGS, startDeskprov, waitUntilReady, waitUntilWritten } from './lib/server.js';
+import { childrenOf, START_NODE_ARGS, startDeskprov, waitUntilReady, waitUntilWritten } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -45,7 +45,6 @@ const cpuMs = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
 };
-const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 const origin = (port: number) => `http://127.0.0.1:${port}`;
 
 async function main(): Promise<void> {

@@ -63,20 +63,18 @@ export interface FetchWriterOptions {
  * in the thread first: a worker does not inherit the main thread's loader hooks. Compiled
  * (dist/), the module is plain JavaScript and is imported as it is.
  */
-const FAILED = 'Atomics.store(shared, 1, -1);\n  Atomics.notify(shared, 0);\n  throw err;';
-const threadBoot = (entry: string) =>
-  entry.endsWith('.ts')
-    ? `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
-try {
+function threadBoot(entry: string): string {
+  const failed = '(err) => { Atomics.store(shared, 1, -1); Atomics.notify(shared, 0); throw err; }';
+  const start = entry.endsWith('.ts')
+    ? `try {
   require(${JSON.stringify(createRequire(import.meta.url).resolve('tsx/cjs/api'))}).register();
   require(${JSON.stringify(entry)});
 } catch (err) {
-  ${FAILED}
+  (${failed})(err);
 }`
-    : `const shared = new Int32Array(require('node:worker_threads').workerData.committed);
-import(${JSON.stringify(pathToFileURL(entry).href)}).catch((err) => {
-  ${FAILED}
-});`;
+    : `import(${JSON.stringify(pathToFileURL(entry).href)}).catch(${failed});`;
+  return `const shared = new Int32Array(require('node:worker_threads').workerData.committed);\n${start}`;
+}
 const THREAD_ENTRY = siblingModule(import.meta.url, 'fetch-writer-thread');
 
 /** Where FetchRecorder's batches go. */

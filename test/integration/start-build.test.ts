@@ -58,8 +58,8 @@ describe('npm start: the compiled build', function () {
     const ready = async () => ((await (await fetch(url('/healthz'))).json()) as { phoneWorkers?: { accepting: number } }).phoneWorkers?.accepting === 1;
     for (let i = 0; i < 600 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await ready(), 'the phone worker accepts phones').to.equal(true);
-    const console = await fetch(url('/admin/'), { redirect: 'manual' });
-    const page = console.status === 200 ? console : await fetch(url('/admin/login'));
+    const admin = await fetch(url('/admin/'), { redirect: 'manual' });
+    const page = admin.status === 200 ? admin : await fetch(url('/admin/login'));
     expect(page.status).to.equal(200);
     expect(await page.text()).to.match(/<html/i);
     // Tables from the migrations: a location, a user and a device can be added.

@@ -49,14 +49,18 @@ export async function waitForHttp(url: string, timeoutMs = 30_000, alive: () => 
   }
 }
 
+/** The child processes of `pid` (deskprov's phone workers); none when /proc cannot say. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // no children file (old kernel) or the process is gone
+  }
+}
+
 /** RSS of a process and its children (the phone workers), in MB. */
 export function treeRssMbOf(pid: number): number {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // no children file (old kernel) or the process is gone
-  }
+  const children = childrenOf(pid);
   const safe = (p: number) => {
     try {
       return rssMbOf(p);
