@@ -4,13 +4,20 @@
  * (or another entry, e.g. the build `npm start` runs), resolved once /healthz answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitHealthy } from './ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `npm start`'s command line (package.json): the program, its Node flags and what it runs. */
+export function startScript(): { program: string; flags: string[]; entry: string[] } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [program = '', ...args] = pkg.scripts.start.split(/\s+/);
+  return { program, flags: args.filter((a) => a.startsWith('--')), entry: args.filter((a) => !a.startsWith('--')) };
+}
 
 export interface DeskprovProcess {
   child: ChildProcess;

@@ -6,23 +6,15 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDeskprovProcess, type DeskprovProcess } from '../helpers/process.js';
+import { startDeskprovProcess, startScript, type DeskprovProcess } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'start-build-admin-token-0123456789';
 const MAC = '001565aabb01';
 const YEALINK_UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:01';
-
-/** The start script's words after `node`: its flags and the entry. */
-function startCommand(): { flags: string[]; entry: string } {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const [node, ...args] = pkg.scripts.start.split(/\s+/);
-  expect(node).to.equal('node');
-  return { flags: args.filter((a) => a.startsWith('--')), entry: args.filter((a) => !a.startsWith('--')).join(' ') };
-}
 
 describe('npm start: the compiled build', function () {
   this.timeout(120_000);
@@ -40,14 +32,15 @@ describe('npm start: the compiled build', function () {
 
   before(async () => {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
-    const { flags, entry } = startCommand();
-    expect(entry).to.equal('dist/server/main.js');
-    expect(existsSync(join(ROOT, entry)), 'the build wrote the entry').to.equal(true);
+    const { program, flags, entry } = startScript();
+    expect(program).to.equal('node');
+    expect(entry).to.deep.equal(['dist/server/main.js']);
+    expect(existsSync(join(ROOT, entry[0]!)), 'the build wrote the entry').to.equal(true);
     server = await startDeskprovProcess({
       prefix: 'deskprov-build-',
       token: TOKEN,
       nodeArgs: flags,
-      entry: [entry],
+      entry,
       config: { http: { phoneWorkers: 1 }, provisioning: { fetchLogThread: true } },
     });
   });

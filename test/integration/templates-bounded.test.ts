@@ -7,20 +7,15 @@
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDeskprovProcess, type DeskprovProcess } from '../helpers/process.js';
+import { startDeskprovProcess, startScript, type DeskprovProcess } from '../helpers/process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'bounded-test-admin-token-0123456789';
 const MAC = '001565aabbcc';
 const YEALINK_UA = 'Yealink SIP-T46U 108.86.0.90 00:15:65:aa:bb:cc';
 
 /** The V8 flags `npm start` runs with (the heap cap the crash was seen under). */
 function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const flags = pkg.scripts.start.split(/\s+/).filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
+  const flags = startScript().flags.filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
   expect(flags, 'heap flags in the start script').to.have.length(2);
   return flags;
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startScript } from '../../../test/helpers/process.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
@@ -80,12 +81,8 @@ export function rssMbOf(pid: number): number {
 /** The admin token every benchmark server is started with (its admin API is on loopback only). */
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
-/** `npm start`'s command line (package.json): its V8 flags and its entry, so benchmarks measure the same process. */
-const START = (() => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const args = pkg.scripts.start.split(/\s+/).slice(1);
-  return { flags: args.filter((a) => a.startsWith('--')), entry: args.filter((a) => !a.startsWith('--')) };
-})();
+/** `npm start`'s command line: its V8 flags and its entry, so benchmarks measure the same process. */
+const START = startScript();
 export const START_NODE_ARGS = START.flags;
 
 let built = false;
