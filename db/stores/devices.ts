@@ -90,11 +90,42 @@ const toDevice = (r: Row): DeviceRecord => ({
   fetchedExtension: r.fetched_extension,
 });
 
+/** A device's row without its last fetch: what a render reads (ViewPartStore.withDevice). */
+export type DeviceRow = Omit<DeviceRecord, 'lastFetch'>;
+
+/** A DeviceRow's columns as a raw row (an array, in DEVICE_ROW_COLUMNS order). */
+export type DeviceRawRow = [
+  mac: string, vendor: string, model: string | null, label: string | null, owner: string | null, hotdesk: number,
+  locationId: number | null, sipContact: string | null, sessionTimeout: string | null, configVersion: number,
+  createdAt: number, updatedAt: number, fetchedVersion: number | null, fetchedLineUser: string | null, fetchedExtension: string | null,
+];
+export const DEVICE_ROW_COLUMNS = ['mac', 'vendor', 'model', 'label', 'owner_extension', 'hotdesk_enabled', 'location_id', 'sip_contact',
+  'session_timeout', 'config_version', 'created_at', 'updated_at', 'fetched_version', 'fetched_line_user', 'fetched_extension'] as const;
+
+export const deviceFromRaw = (r: DeviceRawRow): DeviceRow => ({
+  mac: r[0] as Mac,
+  vendor: r[1],
+  model: r[2],
+  label: r[3],
+  ownerExtension: r[4],
+  hotdeskEnabled: r[5] === 1,
+  locationId: r[6],
+  sipContact: r[7],
+  sessionTimeout: r[8],
+  configVersion: r[9],
+  createdAt: r[10],
+  updatedAt: r[11],
+  fetchedVersion: r[12],
+  fetchedLineUser: r[13],
+  fetchedExtension: r[14],
+});
+
 /**
  * The columns the phone hot path reads on every request: enough to pick the vendor, check a
  * cached render is current and run download auth. The full record is read only to render.
  */
 export type DeviceHead = Pick<DeviceRecord, 'mac' | 'vendor' | 'model' | 'configVersion' | 'createdAt' | 'fetchedVersion'>;
+type HeadRow = [mac: string, vendor: string, model: string | null, configVersion: number, createdAt: number, fetchedVersion: number | null];
 
 export type DeviceWrite = Pick<
   DeviceRecord,
@@ -232,8 +263,7 @@ export class DeviceStore {
     private readonly notes = new DeviceChangeStore(db),
   ) {
     this.byMac = db.prepare<[string], Row>(withLastFetch('SELECT * FROM devices WHERE mac = ?'));
-    this.headOf = db.prepare<[string], DeviceHead>(`SELECT mac, vendor, model, config_version AS configVersion,
-      created_at AS createdAt, fetched_version AS fetchedVersion FROM devices WHERE mac = ?`);
+    this.headOf = db.prepare<[string], HeadRow>('SELECT mac, vendor, model, config_version, created_at, fetched_version FROM devices WHERE mac = ?').raw(true);
     this.count_ = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM devices');
     this.versionOf = db.prepare<[string], { config_version: number }>('SELECT config_version FROM devices WHERE mac = ?').pluck(false);
     this.ins = db.prepare(`INSERT INTO devices (mac, vendor, model, label, owner_extension, hotdesk_enabled, location_id,
@@ -276,7 +306,8 @@ export class DeviceStore {
   head(mac: string): DeviceHead | null {
     const cached = this.heads.get(mac);
     if (cached !== undefined) return cached;
-    const head = this.headOf.get(mac) ?? null;
+    const r = this.headOf.get(mac);
+    const head: DeviceHead | null = r ? { mac: r[0] as Mac, vendor: r[1], model: r[2], configVersion: r[3], createdAt: r[4], fetchedVersion: r[5] } : null;
     // Never cache what a transaction may still roll back.
     if (this.db.inTransaction) return head;
     if (this.heads.size >= HEAD_CACHE_MAX) this.heads.clear();

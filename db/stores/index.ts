@@ -12,6 +12,7 @@ import { RenderedFileStore } from './rendered-files.js';
 import { SessionStore } from './sessions.js';
 import { TemplateStore } from './templates.js';
 import { UserStore } from './users.js';
+import { ViewPartStore } from './view-parts.js';
 
 export interface Stores {
   db: Db;
@@ -19,6 +20,8 @@ export interface Stores {
   locations: LocationStore;
   devices: DeviceStore;
   sessions: SessionStore;
+  /** A device's session, guest, owner and location in one read (what its config shows). */
+  viewParts: ViewPartStore;
   files: DeviceFileStore;
   templates: TemplateStore;
   outbox: OutboxStore;
@@ -60,6 +63,7 @@ export function createStores(db: Db, o: StoreOptions = {}): Stores {
     locations: new LocationStore(db),
     devices,
     sessions: new SessionStore(db),
+    viewParts: new ViewPartStore(db),
     files: new DeviceFileStore(db, o.cacheFiles ?? true),
     templates: new TemplateStore(db),
     outbox: new OutboxStore(db),

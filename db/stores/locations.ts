@@ -20,7 +20,7 @@ interface Row {
   updated_at: number;
 }
 
-function parseNumbers(json: string): string[] {
+export function parseNumbers(json: string): string[] {
   const v: unknown = JSON.parse(json);
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }

@@ -28,15 +28,15 @@ export interface ScanRow {
   stored: Map<string, { stamp: string; configVersion: number }>;
 }
 
-interface Row {
-  stamp: string;
-  config_version: number;
-  body: Buffer;
-  etag: string;
-  content_type: string;
-  line_user: string | null;
-  extension: string | null;
-}
+/** A stored render as `get` reads it: a plain array, in this column order (see DeviceStore.row). */
+type Row = [stamp: string, configVersion: number, body: Buffer, etag: string, contentType: string, lineUser: string | null, extension: string | null];
+
+type PutParams = [
+  mac: string, template: string, stamp: string, configVersion: number, body: Buffer, etag: string, contentType: string,
+  lineUser: string | null, extension: string | null, renderedAt: number,
+  // the device row it was rendered from
+  deviceMac: string, deviceConfigVersion: number, deviceCreatedAt: number,
+];
 
 export class RenderedFileStore {
   private readonly get_;
@@ -47,13 +47,14 @@ export class RenderedFileStore {
 
   constructor(private readonly db: Db) {
     this.get_ = db.prepare<[string, string], Row>(`SELECT stamp, config_version, body, etag, content_type, line_user, extension
-      FROM rendered_files WHERE mac = ? AND template = ?`);
+      FROM rendered_files WHERE mac = ? AND template = ?`).raw(true);
     // Written only while the device row is the one rendered: a render that lost a race with a
-    // change (or with a delete and re-add of the same MAC) is dropped, never stored.
-    this.put_ = db.prepare(`INSERT INTO rendered_files (mac, template, stamp, config_version, body, etag, content_type,
+    // change (or with a delete and re-add of the same MAC) is dropped, never stored. Positional
+    // parameters (see put): binding ten by name cost more than the insert's own work.
+    this.put_ = db.prepare<PutParams>(`INSERT INTO rendered_files (mac, template, stamp, config_version, body, etag, content_type,
       line_user, extension, rendered_at)
-      SELECT @mac, @template, @stamp, @configVersion, @body, @etag, @contentType, @lineUser, @extension, @renderedAt
-      FROM devices WHERE mac = @mac AND config_version = @configVersion AND created_at = @deviceCreatedAt
+      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      FROM devices WHERE mac = ? AND config_version = ? AND created_at = ?
       ON CONFLICT (mac, template) DO UPDATE SET stamp = excluded.stamp, config_version = excluded.config_version,
         body = excluded.body, etag = excluded.etag, content_type = excluded.content_type, line_user = excluded.line_user,
         extension = excluded.extension, rendered_at = excluded.rendered_at`);
@@ -69,24 +70,17 @@ export class RenderedFileStore {
   get(mac: string, template: string): StoredRender | null {
     const r = this.get_.get(mac, template);
     if (!r) return null;
-    return {
-      mac,
-      template,
-      stamp: r.stamp,
-      configVersion: r.config_version,
-      body: r.body,
-      etag: r.etag,
-      contentType: r.content_type,
-      lineUser: r.line_user,
-      extension: r.extension,
-    };
+    return { mac, template, stamp: r[0], configVersion: r[1], body: r[2], etag: r[3], contentType: r[4], lineUser: r[5], extension: r[6] };
   }
 
   /** Write a batch in one transaction; returns how many rows were current enough to store. */
   putMany(rows: readonly RenderWrite[]): number {
     let stored = 0;
     this.db.transaction(() => {
-      for (const r of rows) stored += this.put_.run(r).changes;
+      for (const r of rows) {
+        stored += this.put_.run(r.mac, r.template, r.stamp, r.configVersion, r.body, r.etag, r.contentType, r.lineUser, r.extension, r.renderedAt,
+          r.mac, r.configVersion, r.deviceCreatedAt).changes;
+      }
     }).immediate();
     return stored;
   }

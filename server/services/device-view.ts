@@ -2,22 +2,18 @@
  * Builds the raw (unescaped) DeviceView for a device from the stores: who its line belongs
  * to right now (guest, else owner, else nobody), its location, PBX and provisioning settings.
  */
-import type { DeviceRecord } from '../../db/stores/devices.js';
-import type { LocationStore } from '../../db/stores/locations.js';
-import type { SessionRecord, SessionStore } from '../../db/stores/sessions.js';
-import type { UserStore, User } from '../../db/stores/users.js';
+import type { DeviceRow } from '../../db/stores/devices.js';
+import type { ActiveSessionPart, LineUser, ViewPartStore, ViewParts } from '../../db/stores/view-parts.js';
 import type { Config } from '../config.js';
 import { sessionEndsAt } from '../domain/hotdesk-policy.js';
 import type { CommonView, DeviceState, DeviceView } from '../domain/types.js';
 
 export interface ViewStores {
-  users: UserStore;
-  locations: LocationStore;
-  sessions: SessionStore;
+  viewParts: ViewPartStore;
 }
 
 /** Download credentials the phone is told to use (filled in by download auth, null when off). */
-export type CredentialSource = (device: DeviceRecord) => { username: string; password: string } | null;
+export type CredentialSource = (device: DeviceRow) => { username: string; password: string } | null;
 
 export class DeviceViewBuilder {
   constructor(
@@ -25,17 +21,22 @@ export class DeviceViewBuilder {
     private readonly config: Config,
     private readonly credentials: CredentialSource = () => null,
     /** The key a guest's Logout URL carries (server/services/logout-keys.ts). */
-    private readonly logoutKey: (session: SessionRecord) => string | null = () => null,
+    private readonly logoutKey: (session: ActiveSessionPart) => string | null = () => null,
   ) {}
 
-  build(device: DeviceRecord): DeviceView {
-    const { users, locations, sessions } = this.stores;
-    const session = sessions.activeOn(device.mac);
-    const guest = session ? users.get(session.extension) : null;
-    const owner = device.ownerExtension ? users.get(device.ownerExtension) : null;
+  /** A device's row and its view's parts, in one read (what a render on request needs). */
+  source(mac: string): { device: DeviceRow; parts: ViewParts } | null {
+    return this.stores.viewParts.withDevice(mac);
+  }
+
+  /**
+   * The view of `device` (the row as given) with its session, users and location as they are now,
+   * or as read with the row (`parts`, ViewPartStore.withDevice).
+   */
+  build(device: DeviceRow, parts: ViewParts = this.stores.viewParts.of(device)): DeviceView {
+    const { session, guest, owner, location } = parts;
     const lineUser = guest ?? owner;
     const state: DeviceState = guest ? 'guest' : owner ? 'owner' : 'unassigned';
-    const location = device.locationId !== null ? locations.get(device.locationId) : null;
     const base = this.config.provisioning.baseUrl;
     const creds = this.credentials(device);
     return {
@@ -63,7 +64,7 @@ export class DeviceViewBuilder {
   }
 
   /** When `session` ends under this config: its timeout or the daily logout, whichever first. */
-  sessionEndsAt(session: Pick<SessionRecord, 'startedAt' | 'endsAt'>): number | null {
+  sessionEndsAt(session: Pick<ActiveSessionPart, 'startedAt' | 'endsAt'>): number | null {
     return sessionEndsAt(session, this.config.hotdesk.dailyLogoutAt, this.config.provisioning.timeZone);
   }
 
@@ -101,7 +102,7 @@ export class DeviceViewBuilder {
   }
 }
 
-function lineOf(u: User): NonNullable<DeviceView['line']> {
+function lineOf(u: LineUser): NonNullable<DeviceView['line']> {
   return {
     extension: u.extension,
     displayName: u.displayName,

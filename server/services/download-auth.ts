@@ -5,7 +5,7 @@
  * Basic) runs only for devices in enforce mode.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceHead, DeviceRecord, DeviceRow } from '../../db/stores/devices.js';
 import type { DownloadAuthMode, DownloadAuthRecord, DownloadAuthStore } from '../../db/stores/download-auth.js';
 import type { Stores } from '../../db/stores/index.js';
 import type { Mac } from '../domain/mac.js';
@@ -90,7 +90,7 @@ export class DownloadAuthService {
   }
 
   /** The CredentialSource for device views: the credentials to write into the config, or null when off. */
-  credentialsFor(device: DeviceRecord): { username: string; password: string } | null {
+  credentialsFor(device: DeviceRow): { username: string; password: string } | null {
     let rec = this.record(device.mac);
     if (this.effectiveMode(rec) === 'off') return null;
     if (!rec) {

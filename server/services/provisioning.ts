@@ -199,7 +199,7 @@ export class ProvisioningService {
         if (!isRead) return text(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
         const file =
           match.kind === 'device' && device
-            ? this.d.renderer.deviceFile(device, match.template ?? 'device', this.d.replica ? notRenderedHere : () => this.d.devices.get(device.mac))
+            ? this.d.renderer.deviceFile(device, match.template ?? 'device', this.d.replica ? notRenderedHere : () => this.d.renderer.source(device.mac))
             : this.d.renderer.commonFile(match.vendor, match.template ?? 'common', match.family);
         if (!file) return text(404, 'Not Found');
         return this.fileResponse(req, file);

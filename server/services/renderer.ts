@@ -7,7 +7,8 @@
  * from the same config_version with the same stamp (RenderStamp) is served without rendering.
  */
 import { createHash } from 'node:crypto';
-import type { DeviceHead, DeviceRecord } from '../../db/stores/devices.js';
+import type { DeviceHead, DeviceRow } from '../../db/stores/devices.js';
+import type { ViewParts } from '../../db/stores/view-parts.js';
 import type { DeviceView } from '../domain/types.js';
 import { getVendor, vendors } from '../../vendors/registry.js';
 import type { DeviceViewBuilder } from './device-view.js';
@@ -24,6 +25,12 @@ export interface RenderedFile {
   lineUser: string | null;
   extension: string | null;
   template: { vendor: string; name: string; origin: string; version: number };
+}
+
+/** What a device file is rendered from: the device row, and its view's parts when read with it. */
+export interface RenderSource {
+  device: DeviceRow;
+  parts?: ViewParts;
 }
 
 /** A device's raw view (for the fetch record) and its vendor view (for templates). */
@@ -114,9 +121,10 @@ export class Renderer {
   /**
    * The device's file for `template`, from cache when current: `device.configVersion` is the
    * config_version read for this request. On a miss the full record is needed to render: pass it,
-   * or a loader (the phone hot path reads only the lean DeviceHead per request).
+   * or a loader (the phone hot path reads only the lean DeviceHead per request; `source` reads the
+   * row with the rest of its view).
    */
-  deviceFile(head: DeviceHead | DeviceRecord, template: string, load?: () => DeviceRecord | null): RenderedFile | null {
+  deviceFile(head: DeviceHead | DeviceRow, template: string, load?: () => RenderSource | null): RenderedFile | null {
     const key = `${head.mac}/${template}`;
     const hit = this.cache.get(key);
     if (hit && hit.configVersion === head.configVersion && hit.createdAt === head.createdAt && hit.generation === this.catalog.generation) {
@@ -146,20 +154,26 @@ export class Renderer {
         return file;
       }
     }
-    const device = load ? load() : isRecord(head) ? head : null;
-    if (!device) return null;
+    const source = load ? load() : isRecord(head) ? { device: head } : null;
+    if (!source) return null;
+    const { device } = source;
     this.stats.misses++;
-    const file = this.renderDevice(device, resolved, this.viewOf(device));
+    const file = this.renderDevice(device, resolved, this.viewOf(device, source.parts));
     if (stamp !== null) this.save(device, template, stamp, file);
     this.store(key, { file, configVersion: device.configVersion, createdAt: device.createdAt, generation });
     return file;
+  }
+
+  /** The device's row with its view's parts, in one read: a loader for deviceFile. */
+  source(mac: string): RenderSource | null {
+    return this.views.source(mac);
   }
 
   /**
    * Render and store every device file of `device` whose stored render is missing or stale
    * (the pre-renderer; nothing goes into the in-memory cache). Returns the files rendered.
    */
-  prerender(device: DeviceRecord): number {
+  prerender(device: DeviceRow): number {
     if (!this.persist) return 0;
     let view: DeviceViews | null = null;
     let rendered = 0;
@@ -177,7 +191,7 @@ export class Renderer {
   }
 
   /** Whether a stored render `{stamp, configVersion}` is the one `device` would get now. */
-  isCurrent(device: Pick<DeviceRecord, 'vendor' | 'model' | 'configVersion'>, template: string, stored: { stamp: string; configVersion: number } | undefined): boolean {
+  isCurrent(device: Pick<DeviceRow, 'vendor' | 'model' | 'configVersion'>, template: string, stored: { stamp: string; configVersion: number } | undefined): boolean {
     const resolved = this.catalog.resolve(device.vendor, template, device.model);
     if (!resolved || !this.persist) return true; // nothing to render
     return stored !== undefined && stored.configVersion === device.configVersion && stored.stamp === this.persist.stamp.of(resolved);
@@ -209,7 +223,7 @@ export class Renderer {
    * A digest of every device file `device` gets now, rendered afresh (no cache, nothing stored):
    * equal digests, same files. An edit whose digest does not move needs no resync.
    */
-  digest(device: DeviceRecord): string {
+  digest(device: DeviceRow): string {
     const hash = createHash('sha1');
     let view: Record<string, unknown> | null = null;
     for (const template of DEVICE_TEMPLATES_OF.get(device.vendor) ?? []) {
@@ -231,7 +245,7 @@ export class Renderer {
   }
 
   /** Render without touching the cache (previews, diffs). */
-  renderUncached(device: DeviceRecord, resolved: ResolvedTemplate): string {
+  renderUncached(device: DeviceRow, resolved: ResolvedTemplate): string {
     const view = getVendor(device.vendor)!.buildView(this.views.build(device));
     return resolved.compiled.render(view);
   }
@@ -274,13 +288,13 @@ export class Renderer {
     return { ...this.stats, entries: this.cache.size, bytes: this.bytes };
   }
 
-  private viewOf(device: DeviceRecord): DeviceViews {
+  private viewOf(device: DeviceRow, parts?: ViewParts): DeviceViews {
     const started = process.hrtime.bigint();
-    const raw = this.views.build(device);
+    const raw = this.views.build(device, parts);
     return { raw, built: getVendor(device.vendor)!.buildView(raw), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   }
 
-  private renderDevice(device: DeviceRecord, resolved: ResolvedTemplate, view: DeviceViews): RenderedFile {
+  private renderDevice(device: DeviceRow, resolved: ResolvedTemplate, view: DeviceViews): RenderedFile {
     const started = process.hrtime.bigint();
     const file = this.renderWith(resolved, view.built, device.configVersion);
     file.lineUser = view.raw.line?.authUser ?? null;
@@ -291,7 +305,7 @@ export class Renderer {
     return file;
   }
 
-  private save(device: DeviceRecord, template: string, stamp: string, file: RenderedFile): void {
+  private save(device: DeviceRow, template: string, stamp: string, file: RenderedFile): void {
     this.persist!.stored.save({
       mac: device.mac,
       template,
@@ -353,6 +367,6 @@ function templateOf(resolved: ResolvedTemplate): RenderedFile['template'] {
   return { vendor: resolved.vendor, name: resolved.name, origin: resolved.origin, version: resolved.version };
 }
 
-function isRecord(d: DeviceHead | DeviceRecord): d is DeviceRecord {
+function isRecord(d: DeviceHead | DeviceRow): d is DeviceRow {
   return 'ownerExtension' in d;
 }

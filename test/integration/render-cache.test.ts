@@ -11,7 +11,7 @@ describe('render cache bound', () => {
   const macOf = (i: number) => `001565${i.toString(16).padStart(6, '0')}` as Mac;
   const fetchFile = (i: number) => {
     const head = h.ctx.stores.devices.head(macOf(i))!;
-    return h.ctx.renderer.deviceFile(head, 'device', () => h.ctx.stores.devices.get(head.mac));
+    return h.ctx.renderer.deviceFile(head, 'device', () => h.ctx.renderer.source(head.mac));
   };
   const isHit = (i: number) => {
     const before = h.ctx.renderer.cacheStats().hits;
