@@ -72,6 +72,11 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   database: z.strictObject({
     path: z.string().min(1).default('./data/deskprov.db'),
+    /**
+     * Checkpoint the WAL on a thread of its own, not on the event loop (server/services/wal-checkpointer.ts;
+     * about 10 MB). With provisioning.fetchLogThread that thread checkpoints instead.
+     */
+    checkpointThread: z.boolean().default(true),
   }).prefault({}),
   admin: z.strictObject({
     /** Sent as `Authorization: Bearer <token>`: only the characters that header carries (server/http/auth.ts). */

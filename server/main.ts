@@ -14,6 +14,7 @@ import { startInternalListener, type InternalListener } from './cluster/internal
 import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { WalCheckpointer } from './services/wal-checkpointer.js';
 import { createContext, createResyncDispatcher } from './context.js';
 import { startJobs, type StopJobs } from './jobs/sweep.js';
 import { createLogger } from './log.js';
@@ -52,6 +53,13 @@ if (generated) {
 }
 
 const ctx = createContext({ config, db, clock: systemClock, log, fetchLogThread: config.provisioning.fetchLogThread });
+// Checkpoints off the event loop; with the fetch-log thread, that thread checkpoints.
+const checkpointer =
+  config.database.checkpointThread && !config.provisioning.fetchLogThread && !db.memory
+    ? new WalCheckpointer(db, (err) => log.warn({ err: err.message }, 'WAL checkpoint thread: the main connection checkpoints meanwhile'), {
+        onCheckpoint: () => ctx.metrics.walCheckpoints.inc(),
+      })
+    : null;
 let stopJobs: StopJobs;
 try {
   stopJobs = startJobs(ctx, ctx.hotdesk);
@@ -218,7 +226,8 @@ function shutdown(signal: string): void {
     void ctx.recorder
       .close() // the fetch records still buffered, then the writer thread
       .catch((err: unknown) => log.error({ err }, 'could not write the last fetch records'))
-      .finally(() => {
+      .finally(async () => {
+        await checkpointer?.close();
         db.close();
         log.info('stopped');
         process.exit(0);

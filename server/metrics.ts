@@ -29,6 +29,8 @@ export interface Metrics {
   workerRequests: Counter;
   /** Requests phone workers passed on to the primary (admin API, uploads, files not rendered yet). */
   workerPassed: Counter;
+  /** WAL checkpoints the checkpoint thread made that copied pages (server/services/wal-checkpointer.ts). */
+  walCheckpoints: Counter;
   /**
    * One answered phone request (the phone handler's onResponse hook): the only way to count
    * deskprov_phone_requests_total and deskprov_phone_request_duration_seconds, which are filled
@@ -84,6 +86,11 @@ export function createMetrics(sources: MetricSources): Metrics {
     help: 'Phone requests answered by phone workers (http.phoneWorkers); included in deskprov_phone_requests_total',
     registers: [registry],
   });
+  const walCheckpoints = new Counter({
+    name: 'deskprov_wal_checkpoints_total',
+    help: 'WAL checkpoints made off the event loop (database.checkpointThread) that copied pages into the database file',
+    registers: [registry],
+  });
   const workerPassed = new Counter({
     name: 'deskprov_phone_worker_passed_total',
     help: 'Requests phone workers passed on to the primary process (admin API, uploads, files not rendered yet)',
@@ -133,6 +140,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     notifies,
     workerRequests,
     workerPassed,
+    walCheckpoints,
     observePhone(vendor, kind, status, seconds) {
       phones.observe(vendor, kind, status, seconds);
     },

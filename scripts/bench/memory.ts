@@ -24,8 +24,11 @@ const opts = new Command()
   .option('--sizes <list>', 'comma-separated device counts', '10000,100000')
   .option('--limit-mb <n>', 'RSS target to judge against', positiveNumber, 250)
   .option('--node-args <args>', 'node flags for deskprov (default: the ones npm start uses)', START_NODE_ARGS.join(' '))
+  .option('--fetch-log-thread <on|off>', 'provisioning.fetchLogThread (default: as deskprov defaults it)')
   .parse()
-  .opts<{ sizes: string; limitMb: number; nodeArgs: string }>();
+  .opts<{ sizes: string; limitMb: number; nodeArgs: string; fetchLogThread?: string }>();
+if (opts.fetchLogThread !== undefined && !['on', 'off'].includes(opts.fetchLogThread)) throw new Error('--fetch-log-thread: expected on or off');
+const fetchLogThread = opts.fetchLogThread === undefined ? undefined : opts.fetchLogThread === 'on';
 
 /** Files that render (the 404-by-design probes are left out). */
 const renders = (f: string) => !/\.boot$|-phone\.cfg$|-directory\.xml$|^000000000000\.cfg$/.test(f);
@@ -70,7 +73,7 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
     const dbPath = join(dir, 'deskprov.db');
     console.log(`seeding ${size.toLocaleString('en-US')} devices ...`);
     const { phones } = seedDatabase(dbPath, size);
-    const server = await startDeskprov({ dir, dbPath, nodeArgs: opts.nodeArgs.split(' ').filter(Boolean) });
+    const server = await startDeskprov({ dir, dbPath, nodeArgs: opts.nodeArgs.split(' ').filter(Boolean), ...(fetchLogThread === undefined ? {} : { fetchLogThread }) });
     try {
       // The start-up pre-render stores every device's files (it must not hold them in memory).
       const prerenderSeconds = await waitUntilReady(server.port);
@@ -112,5 +115,5 @@ for (const size of opts.sizes.split(',').map((s) => Number(s.trim()))) {
 console.log(`\ndeskprov memory after every device's files were fetched once (target RSS <= ${opts.limitMb} MB)`);
 console.log(table(['devices', 'files', 'fetch s', 'RSS idle MB', 'RSS MB', 'heap used MB', 'heap total MB', 'cached files', 'cache MB', 'ok', 'summary ms'],
   rows.map((r) => [r.devices, r.files, r.fetchSeconds, r.rssIdleMb, r.rssMb, r.heapUsedMb, r.heapTotalMb, r.cacheEntries, r.cacheMb, r.withinTarget ? 'yes' : 'NO', r.summaryMs])));
-const file = writeResult('memory', { command: `npx tsx scripts/bench/memory.ts ${process.argv.slice(2).join(' ')}`.trim(), nodeArgs: opts.nodeArgs, targetRssMb: opts.limitMb, rows });
+const file = writeResult('memory', { command: `npx tsx scripts/bench/memory.ts ${process.argv.slice(2).join(' ')}`.trim(), nodeArgs: opts.nodeArgs, fetchLogThread: opts.fetchLogThread ?? 'default', targetRssMb: opts.limitMb, rows });
 console.log(`\nwrote ${file}`);

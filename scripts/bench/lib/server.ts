@@ -165,13 +165,13 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
   const port = o.port ?? (await freePort());
   const configPath = join(o.dir, `deskprov-${port}.json`);
   const config = {
-    database: { path: o.dbPath },
     admin: { token: BENCH_ADMIN_TOKEN },
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
-    // Listener and provisioning keys given by the caller (e.g. acceptors, renderCacheMb) go
-    // beside the bench's own host, port and baseUrl instead of replacing them.
+    // Database, listener and provisioning keys given by the caller (e.g. checkpointThread, acceptors,
+    // renderCacheMb) go beside the bench's own path, host, port and baseUrl instead of replacing them.
+    database: { ...(o.config?.database as object | undefined), path: o.dbPath },
     http: { ...(o.config?.http as object | undefined), ...(o.workers ? { phoneWorkers: o.workers } : {}), host: '127.0.0.1', port },
     provisioning: {
       ...(o.config?.provisioning as object | undefined),
