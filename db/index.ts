@@ -55,6 +55,11 @@ function createDatabaseFile(path: string): void {
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 1_000;
 
+/** Gives checkpoints back to `db`'s own commits (a checkpointing thread stopped), if it is still open. */
+export function restoreAutoCheckpoint(db: Db): void {
+  if (db.open) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+}
+
 export function openDatabase(path: string): Db {
   if (isFile(path)) createDatabaseFile(path);
   const db = new Database(path);

@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
+import { restoreAutoCheckpoint, type Db } from '../../db/index.js';
 import { siblingModule } from '../project.js';
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 
@@ -264,7 +264,7 @@ export class FetchLogWriter implements FetchWriter {
     this.worker = null;
     this.port.close();
     if (w) await w.terminate();
-    this.restoreCheckpoints();
+    restoreAutoCheckpoint(this.db);
   }
 
   private receive(): void {
@@ -285,7 +285,7 @@ export class FetchLogWriter implements FetchWriter {
     void w.terminate();
     this.receive();
     this.onError(err);
-    this.restoreCheckpoints();
+    restoreAutoCheckpoint(this.db);
     const left = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const records of left) {
@@ -295,9 +295,5 @@ export class FetchLogWriter implements FetchWriter {
         this.onError(e);
       }
     }
-  }
-
-  private restoreCheckpoints(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   }
 }

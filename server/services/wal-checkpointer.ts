@@ -22,7 +22,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
+import { restoreAutoCheckpoint, WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
 
 export interface CheckpointerOptions {
   /** Milliseconds between checkpoints (default 250: about 1,000 pages apart at 4,000 pages/s). */
@@ -108,7 +108,7 @@ export class WalCheckpointer {
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
-    this.restore();
+    restoreAutoCheckpoint(this.db);
   }
 
   private stopped(err: Error): void {
@@ -116,11 +116,8 @@ export class WalCheckpointer {
     if (!w) return;
     this.worker = null;
     void w.terminate();
-    this.restore();
+    restoreAutoCheckpoint(this.db);
     this.onError(err);
   }
 
-  private restore(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  }
 }
