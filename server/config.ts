@@ -73,10 +73,11 @@ export const configSchema = z.strictObject({
   database: z.strictObject({
     path: z.string().min(1).default('./data/deskprov.db'),
     /**
-     * Checkpoint the WAL on a thread of its own, not on the event loop (server/services/wal-checkpointer.ts;
-     * about 10 MB). With provisioning.fetchLogThread that thread checkpoints instead.
+     * WAL checkpoints and stored-render writes on a thread of their own, not on the event loop
+     * (server/services/database-thread.ts; about 10 MB). With provisioning.fetchLogThread that
+     * thread checkpoints and this one only writes renders.
      */
-    checkpointThread: z.boolean().default(true),
+    backgroundThread: z.boolean().default(true),
   }).prefault({}),
   admin: z.strictObject({
     /** Sent as `Authorization: Bearer <token>`: only the characters that header carries (server/http/auth.ts). */

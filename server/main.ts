@@ -14,7 +14,7 @@ import { startInternalListener, type InternalListener } from './cluster/internal
 import { PhoneWorkers } from './cluster/workers.js';
 import { createTlsServer } from './http/tls.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { WalCheckpointer } from './services/wal-checkpointer.js';
+import { DatabaseThread } from './services/database-thread.js';
 import { createContext, createResyncDispatcher } from './context.js';
 import { startJobs, type StopJobs } from './jobs/sweep.js';
 import { createLogger } from './log.js';
@@ -53,13 +53,15 @@ if (generated) {
 }
 
 const ctx = createContext({ config, db, clock: systemClock, log, fetchLogThread: config.provisioning.fetchLogThread });
-// Checkpoints off the event loop; with the fetch-log thread, that thread checkpoints.
-const checkpointer =
-  config.database.checkpointThread && !config.provisioning.fetchLogThread && !db.memory
-    ? new WalCheckpointer(db, (err) => log.warn({ err: err.message }, 'WAL checkpoint thread: the main connection checkpoints meanwhile'), {
+// Checkpoints and stored-render writes off the event loop; with the fetch-log thread, that thread checkpoints.
+const dbThread =
+  config.database.backgroundThread && !db.memory
+    ? new DatabaseThread(db, ctx.stores.renderedFiles, (err) => log.warn({ err: err.message }, 'database thread'), {
+        checkpoints: !config.provisioning.fetchLogThread,
         onCheckpoint: () => ctx.metrics.walCheckpoints.inc(),
       })
     : null;
+ctx.storedRenders.useSink(dbThread);
 let stopJobs: StopJobs;
 try {
   stopJobs = startJobs(ctx, ctx.hotdesk);
@@ -227,7 +229,7 @@ function shutdown(signal: string): void {
       .close() // the fetch records still buffered, then the writer thread
       .catch((err: unknown) => log.error({ err }, 'could not write the last fetch records'))
       .finally(async () => {
-        await checkpointer?.close();
+        await dbThread?.close(); // the renders still being written, then the thread
         db.close();
         log.info('stopped');
         process.exit(0);

@@ -29,7 +29,7 @@ export interface Metrics {
   workerRequests: Counter;
   /** Requests phone workers passed on to the primary (admin API, uploads, files not rendered yet). */
   workerPassed: Counter;
-  /** WAL checkpoints the checkpoint thread made that copied pages (server/services/wal-checkpointer.ts). */
+  /** WAL checkpoints the database thread made that copied pages (server/services/database-thread.ts). */
   walCheckpoints: Counter;
   /**
    * One answered phone request (the phone handler's onResponse hook): the only way to count
@@ -88,7 +88,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   });
   const walCheckpoints = new Counter({
     name: 'deskprov_wal_checkpoints_total',
-    help: 'WAL checkpoints made off the event loop (database.checkpointThread) that copied pages into the database file',
+    help: 'WAL checkpoints made off the event loop (database.backgroundThread) that copied pages into the database file',
     registers: [registry],
   });
   const workerPassed = new Counter({

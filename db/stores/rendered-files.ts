@@ -31,7 +31,26 @@ export interface ScanRow {
 /** A stored render as `get` reads it: a plain array, in this column order (see DeviceStore.row). */
 type Row = [stamp: string, configVersion: number, body: Buffer, etag: string, contentType: string, lineUser: string | null, extension: string | null];
 
-type PutParams = [
+/**
+ * Written only while the device row is the one rendered: a render that lost a race with a change
+ * (or with a delete and re-add of the same MAC) is dropped, never stored. Positional parameters
+ * (putParams): binding ten by name cost more than the insert's own work. Also prepared by the
+ * database thread (server/services/wal-checkpointer.ts), which writes these off the event loop.
+ */
+export const PUT_RENDER_SQL = `INSERT INTO rendered_files (mac, template, stamp, config_version, body, etag, content_type,
+      line_user, extension, rendered_at)
+      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      FROM devices WHERE mac = ? AND config_version = ? AND created_at = ?
+      ON CONFLICT (mac, template) DO UPDATE SET stamp = excluded.stamp, config_version = excluded.config_version,
+        body = excluded.body, etag = excluded.etag, content_type = excluded.content_type, line_user = excluded.line_user,
+        extension = excluded.extension, rendered_at = excluded.rendered_at`;
+
+/** PUT_RENDER_SQL's parameters for one render. */
+export function putParams(r: RenderWrite): PutParams {
+  return [r.mac, r.template, r.stamp, r.configVersion, r.body, r.etag, r.contentType, r.lineUser, r.extension, r.renderedAt, r.mac, r.configVersion, r.deviceCreatedAt];
+}
+
+export type PutParams = [
   mac: string, template: string, stamp: string, configVersion: number, body: Buffer, etag: string, contentType: string,
   lineUser: string | null, extension: string | null, renderedAt: number,
   // the device row it was rendered from
@@ -48,16 +67,7 @@ export class RenderedFileStore {
   constructor(private readonly db: Db) {
     this.get_ = db.prepare<[string, string], Row>(`SELECT stamp, config_version, body, etag, content_type, line_user, extension
       FROM rendered_files WHERE mac = ? AND template = ?`).raw(true);
-    // Written only while the device row is the one rendered: a render that lost a race with a
-    // change (or with a delete and re-add of the same MAC) is dropped, never stored. Positional
-    // parameters (see put): binding ten by name cost more than the insert's own work.
-    this.put_ = db.prepare<PutParams>(`INSERT INTO rendered_files (mac, template, stamp, config_version, body, etag, content_type,
-      line_user, extension, rendered_at)
-      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-      FROM devices WHERE mac = ? AND config_version = ? AND created_at = ?
-      ON CONFLICT (mac, template) DO UPDATE SET stamp = excluded.stamp, config_version = excluded.config_version,
-        body = excluded.body, etag = excluded.etag, content_type = excluded.content_type, line_user = excluded.line_user,
-        extension = excluded.extension, rendered_at = excluded.rendered_at`);
+    this.put_ = db.prepare<PutParams>(PUT_RENDER_SQL);
     this.devicesAfter = db.prepare<[string, number], { mac: string; vendor: string; model: string | null; configVersion: number }>(
       'SELECT mac, vendor, model, config_version AS configVersion FROM devices WHERE mac > ? ORDER BY mac LIMIT ?',
     );
@@ -77,10 +87,7 @@ export class RenderedFileStore {
   putMany(rows: readonly RenderWrite[]): number {
     let stored = 0;
     this.db.transaction(() => {
-      for (const r of rows) {
-        stored += this.put_.run(r.mac, r.template, r.stamp, r.configVersion, r.body, r.etag, r.contentType, r.lineUser, r.extension, r.renderedAt,
-          r.mac, r.configVersion, r.deviceCreatedAt).changes;
-      }
+      for (const r of rows) stored += this.put_.run(...putParams(r)).changes;
     }).immediate();
     return stored;
   }

@@ -4,8 +4,8 @@
  * random order, into a real SQLite file whose log already holds 20 rows a device, at several
  * `wal_autocheckpoint` settings (deskprov's is SQLite's default, 1,000: db/index.ts says why).
  * Wall time is what the event loop waits (a checkpoint's copy and fsync included); the longest
- * commit is the one that checkpointed. `thread`: the checkpoint thread deskprov runs by default
- * (database.checkpointThread, server/services/wal-checkpointer.ts) checkpoints instead.
+ * commit is the one that checkpointed. `thread`: the database thread deskprov runs by default
+ * (database.backgroundThread, server/services/database-thread.ts) checkpoints instead.
  *
  *   npx tsx scripts/bench/checkpoints.ts [--devices 10000] [--rows 15000] [--pages 1000,10000,0,thread] [--repeat 3]
  */
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../db/index.js';
-import { WalCheckpointer } from '../../server/services/wal-checkpointer.js';
+import { DatabaseThread } from '../../server/services/database-thread.js';
 import type { FetchRecord } from '../../db/stores/devices.js';
 import { createStores } from '../../db/stores/index.js';
 import type { Mac } from '../../server/domain/mac.js';
@@ -26,12 +26,12 @@ const opts = new Command()
   .description('event-loop time per fetch-log row, 128 rows a commit, by wal_autocheckpoint')
   .option('--devices <n>', 'devices seeded', positiveInt, 10_000)
   .option('--rows <n>', 'rows written per measurement', positiveInt, 15_000)
-  .option('--pages <list>', 'wal_autocheckpoint settings (0: never; thread: the checkpoint thread)', '1000,10000,0,thread')
+  .option('--pages <list>', 'wal_autocheckpoint settings (0: never; thread: the database thread)', '1000,10000,0,thread')
   .option('--repeat <n>', 'measurements per setting, alternating', positiveInt, 3)
   .parse()
   .opts<{ devices: number; rows: number; pages: string; repeat: number }>();
 const SLICE = 128;
-/** A wal_autocheckpoint setting, or -1: the checkpoint thread. */
+/** A wal_autocheckpoint setting, or -1: the database thread. */
 const THREAD = -1;
 const settings = opts.pages.split(',').map((p) => {
   if (p.trim() === 'thread') return THREAD;
@@ -45,7 +45,8 @@ try {
   const dbPath = join(dir, 'deskprov.db');
   const { phones } = seedDatabase(dbPath, opts.devices);
   const db = openDatabase(dbPath);
-  const devices = createStores(db).devices;
+  const stores = createStores(db);
+  const devices = stores.devices;
   let at = Date.now();
   const record = (i: number): FetchRecord => {
     const p = phones[i % phones.length]!;
@@ -56,7 +57,7 @@ try {
   let k = 0;
   const measure = async (pages: number) => {
     db.pragma('wal_checkpoint(TRUNCATE)');
-    const thread = pages === THREAD ? new WalCheckpointer(db, (err) => console.warn(err.message)) : null;
+    const thread = pages === THREAD ? new DatabaseThread(db, stores.renderedFiles, (err) => console.warn(err.message)) : null;
     if (!thread) db.pragma(`wal_autocheckpoint = ${pages}`);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -69,7 +70,7 @@ try {
       longest = Math.max(longest, performance.now() - s);
     }
     const c = process.cpuUsage(c0);
-    // The WAL file as the burst left it (a checkpoint thread's PASSIVE checkpoints never restart it under writes back to back).
+    // The WAL file as the burst left it (the database thread's PASSIVE checkpoints never restart it under writes back to back).
     const walMb = statSync(`${dbPath}-wal`).size / 2 ** 20;
     await thread?.close();
     return { walMb, wallUs: (1000 * (performance.now() - t0)) / opts.rows, cpuUs: (c.user + c.system) / opts.rows, longestMs: longest };

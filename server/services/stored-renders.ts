@@ -7,10 +7,26 @@
  */
 import type { RenderWrite, RenderedFileStore, StoredRender } from '../../db/stores/rendered-files.js';
 
+/**
+ * Where batches are written off the event loop (the database thread, database-thread.ts):
+ * `write` returns false when it cannot take the batch (the caller writes it), and calls `done`
+ * with the rows stored once they are committed (a batch it can no longer write it writes on the
+ * main connection itself). `sync` blocks until every batch handed over is done.
+ */
+export interface RenderWriteSink {
+  write(batch: RenderWrite[], done: (stored: number) => void): boolean;
+  sync(): void;
+}
+
+const keyOf = (mac: string, template: string) => `${mac}\0${template}`;
+
 export class StoredRenders {
   /** Buffered renders by MAC, then template name. */
   private pending = new Map<string, Map<string, RenderWrite>>();
   private count = 0;
+  /** Renders handed to the sink and not committed yet (found by `find` meanwhile). */
+  private readonly inFlight = new Map<string, RenderWrite>();
+  private sink: RenderWriteSink | null = null;
   private timer: NodeJS.Timeout | null = null;
   readonly stats = { written: 0, discarded: 0 };
 
@@ -23,7 +39,7 @@ export class StoredRenders {
 
   /** The stored render of this device file, if made from `configVersion` with `stamp`. */
   find(mac: string, template: string, configVersion: number, stamp: string): StoredRender | null {
-    const buffered = this.pending.get(mac)?.get(template);
+    const buffered = this.pending.get(mac)?.get(template) ?? (this.inFlight.size > 0 ? this.inFlight.get(keyOf(mac, template)) : undefined);
     if (buffered && buffered.configVersion === configVersion && buffered.stamp === stamp) return buffered;
     const row = this.store.get(mac, template);
     return row && row.configVersion === configVersion && row.stamp === stamp ? row : null;
@@ -44,8 +60,24 @@ export class StoredRenders {
     }
   }
 
+  /** Batches go to `sink` from now on (null: written here again). */
+  useSink(sink: RenderWriteSink | null): void {
+    this.sink = sink;
+  }
+
+  /** Writes what is buffered and waits until what was handed to the sink is committed. */
+  sync(): void {
+    this.flush();
+    this.sink?.sync();
+  }
+
   /** A device row changed or went: its buffered renders are no longer right (null: all devices). */
   drop(mac: string | null): void {
+    if (this.inFlight.size > 0) {
+      // Not found any more; the store writes them only if their row is still current anyway.
+      if (mac === null) this.inFlight.clear();
+      else for (const k of this.inFlight.keys()) if (k.startsWith(`${mac}\0`)) this.inFlight.delete(k);
+    }
     if (this.count === 0) return;
     if (mac === null) {
       this.pending.clear();
@@ -73,12 +105,35 @@ export class StoredRenders {
     for (const files of this.pending.values()) batch.push(...files.values());
     this.pending = new Map();
     this.count = 0;
+    if (this.sink) {
+      // In flight before it is handed over: `done` may come at once.
+      this.hold(batch);
+      if (this.sink.write(batch, (stored) => this.done(batch, stored))) return;
+      this.release(batch);
+    }
     try {
-      const written = this.store.putMany(batch);
-      this.stats.written += written;
-      this.stats.discarded += batch.length - written;
+      this.done(batch, this.store.putMany(batch));
     } catch (err) {
       this.onError(err);
+    }
+  }
+
+  private done(batch: RenderWrite[], stored: number): void {
+    this.stats.written += stored;
+    this.stats.discarded += batch.length - stored;
+    this.release(batch);
+  }
+
+  private hold(batch: RenderWrite[]): void {
+    for (const w of batch) this.inFlight.set(keyOf(w.mac, w.template), w);
+  }
+
+  private release(batch: RenderWrite[]): void {
+    if (this.inFlight.size === 0) return;
+    for (const w of batch) {
+      const k = keyOf(w.mac, w.template);
+      // A later render of the same file may be in a later batch.
+      if (this.inFlight.get(k) === w) this.inFlight.delete(k);
     }
   }
 }

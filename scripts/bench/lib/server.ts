@@ -169,7 +169,7 @@ export async function startDeskprov(o: StartOptions): Promise<RunningServer> {
     sip: { bindHost: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
     ...o.config,
-    // Database, listener and provisioning keys given by the caller (e.g. checkpointThread, acceptors,
+    // Database, listener and provisioning keys given by the caller (e.g. backgroundThread, acceptors,
     // renderCacheMb) go beside the bench's own path, host, port and baseUrl instead of replacing them.
     database: { ...(o.config?.database as object | undefined), path: o.dbPath },
     http: { ...(o.config?.http as object | undefined), ...(o.workers ? { phoneWorkers: o.workers } : {}), host: '127.0.0.1', port },
