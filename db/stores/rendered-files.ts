@@ -35,11 +35,12 @@ type Row = [stamp: string, configVersion: number, body: Buffer, etag: string, co
  * Written only while the device row is the one rendered: a render that lost a race with a change
  * (or with a delete and re-add of the same MAC) is dropped, never stored. Positional parameters
  * (putParams): binding ten by name cost more than the insert's own work. Also prepared by the
- * database thread (server/services/wal-checkpointer.ts), which writes these off the event loop.
+ * database thread (server/services/database-thread.ts), which writes these off the event loop and
+ * gets the body as its UTF-8 text (the CAST stores the same bytes as the Buffer would).
  */
 export const PUT_RENDER_SQL = `INSERT INTO rendered_files (mac, template, stamp, config_version, body, etag, content_type,
       line_user, extension, rendered_at)
-      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+      SELECT ?, ?, ?, ?, CAST(? AS BLOB), ?, ?, ?, ?, ?
       FROM devices WHERE mac = ? AND config_version = ? AND created_at = ?
       ON CONFLICT (mac, template) DO UPDATE SET stamp = excluded.stamp, config_version = excluded.config_version,
         body = excluded.body, etag = excluded.etag, content_type = excluded.content_type, line_user = excluded.line_user,
@@ -51,7 +52,7 @@ export function putParams(r: RenderWrite): PutParams {
 }
 
 export type PutParams = [
-  mac: string, template: string, stamp: string, configVersion: number, body: Buffer, etag: string, contentType: string,
+  mac: string, template: string, stamp: string, configVersion: number, body: Buffer | string, etag: string, contentType: string,
   lineUser: string | null, extension: string | null, renderedAt: number,
   // the device row it was rendered from
   deviceMac: string, deviceConfigVersion: number, deviceCreatedAt: number,

@@ -108,6 +108,18 @@ describe('database thread', () => {
     expect(errors).to.deep.equal([]);
   });
 
+  it('stores the very bytes of each render, text or not', async () => {
+    const stored = new StoredRenders(stores.renderedFiles, 3_600_000, 256, (e) => errors.push(e as Error));
+    thread = new DatabaseThread(db, stores.renderedFiles, (e) => errors.push(e), { intervalMs: 3_600_000 });
+    stored.useSink(thread);
+    for (const body of [Buffer.from('label = Zürich ☎ 𝄞\n'), Buffer.from([0xf0, 0x9f, 0x98, 0x41, 0x00, 0xff])]) {
+      stored.save({ ...render(1), body });
+      stored.sync();
+      expect(stores.renderedFiles.get(MAC, 'device')?.body.equals(body)).to.equal(true);
+    }
+    expect(errors).to.deep.equal([]);
+  });
+
   it('when the thread cannot run, the main connection checkpoints again, writes what was handed over, and the failure is reported', async () => {
     const stored = new StoredRenders(stores.renderedFiles, 3_600_000, 256, (e) => errors.push(e as Error));
     thread = new DatabaseThread(db, stores.renderedFiles, (e) => errors.push(e), { driver: join(dir, 'no-such-driver.js') });
