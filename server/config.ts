@@ -74,7 +74,7 @@ export const configSchema = z.strictObject({
     path: z.string().min(1).default('./data/deskprov.db'),
     /**
      * WAL checkpoints and stored-render writes on a thread of their own, not on the event loop
-     * (server/services/database-thread.ts; about 10 MB). With provisioning.fetchLogThread that
+     * (server/services/database-thread.ts; 15-25 MB of RSS). With provisioning.fetchLogThread that
      * thread checkpoints and this one only writes renders.
      */
     backgroundThread: z.boolean().default(true),
