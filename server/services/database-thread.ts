@@ -27,10 +27,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { restoreAutoCheckpoint, WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
 import { PUT_RENDER_SQL, putParams, type PutParams, type RenderWrite, type RenderedFileStore } from '../../db/stores/rendered-files.js';
 import type { RenderWriteSink } from './stored-renders.js';
+import { startWriterThread, waitFinished } from './writer-thread.js';
 
 export interface DatabaseThreadOptions {
   /** Checkpoint here (default): off when the fetch-log thread checkpoints. */
@@ -165,19 +166,16 @@ export class DatabaseThread implements RenderWriteSink {
       putSql: PUT_RENDER_SQL,
       chunk: CHUNK,
     };
-    this.worker = new Worker(THREAD, {
-      eval: true,
-      workerData: data,
-      transferList: [port2],
+    this.worker = startWriterThread<Reply>({
+      source: THREAD,
+      data,
       // It holds one batch of renders at a time (256 of about 4 KB).
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
+      port: this.port,
+      onReply: (m) => this.apply(m),
+      stopped: (err) => this.stopped(err),
+      name: 'database thread',
     });
-    // Neither keeps the process alive: shutdown closes them.
-    this.worker.unref();
-    this.port.on('message', (m: Reply) => this.apply(m));
-    this.port.unref();
-    this.worker.on('error', (err) => this.stopped(err));
-    this.worker.on('exit', (code) => this.stopped(new Error(`database thread exited (code ${code})`)));
     if (this.checkpoints) db.pragma(`wal_autocheckpoint = ${o.backstopPages ?? BACKSTOP_PAGES}`);
   }
 
@@ -196,17 +194,8 @@ export class DatabaseThread implements RenderWriteSink {
 
   /** Blocks until every batch posted so far is committed, and applies the answers. */
   sync(): void {
-    const deadline = Date.now() + this.syncTimeoutMs;
-    for (;;) {
-      const done = Atomics.load(this.finished, 0);
-      if (done >= this.sent || !this.worker) break;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        this.onError(new Error(`database thread did not write ${this.sent - done} batches of renders within ${this.syncTimeoutMs} ms`));
-        break;
-      }
-      Atomics.wait(this.finished, 0, done, left);
-    }
+    const left = waitFinished(this.finished, this.sent, this.syncTimeoutMs, () => this.worker !== null);
+    if (left > 0) this.onError(new Error(`database thread did not write ${left} batches of renders within ${this.syncTimeoutMs} ms`));
     this.receive();
   }
 

@@ -16,9 +16,10 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { restoreAutoCheckpoint, type Db } from '../../db/index.js';
 import { siblingModule } from '../project.js';
+import { startWriterThread, waitFinished } from './writer-thread.js';
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 
 /** What the thread is started with. */
@@ -199,19 +200,16 @@ export class FetchLogWriter implements FetchWriter {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const data: WriterData = { path: db.name, port: port2, committed: this.committed.buffer as SharedArrayBuffer, chunk: o.chunk ?? 256, checkpointMs: o.checkpointMs ?? 1000 };
-    this.worker = new Worker(threadBoot(o.entry ?? THREAD_ENTRY), {
-      eval: true,
-      workerData: data,
-      transferList: [port2],
+    this.worker = startWriterThread<WriterReply>({
+      source: threadBoot(o.entry ?? THREAD_ENTRY),
+      data,
       // It holds one batch at a time: a small heap keeps the process within its memory budget.
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
+      port: this.port,
+      onReply: (r) => this.apply(r),
+      stopped: (err) => this.stopped(err),
+      name: 'fetch-log writer thread',
     });
-    // Neither keeps the process alive: shutdown syncs first (main.ts).
-    this.worker.unref();
-    this.port.on('message', (r: WriterReply) => this.apply(r));
-    this.port.unref();
-    this.worker.on('error', (err) => this.stopped(err));
-    this.worker.on('exit', (code) => this.stopped(new Error(`fetch-log writer thread exited (code ${code})`)));
     // Checkpoints are the thread's job now; the main connection takes them back if it stops.
     db.pragma('wal_autocheckpoint = 0');
   }
@@ -239,21 +237,14 @@ export class FetchLogWriter implements FetchWriter {
 
   /** Blocks until every batch posted so far is written, and applies the answers. */
   sync(): void {
-    const deadline = Date.now() + this.syncTimeoutMs;
-    for (;;) {
-      const done = Atomics.load(this.committed, 0);
-      if (done >= this.sent || !this.worker) break;
-      if (Atomics.load(this.committed, 1) === -1) {
-        this.stopped(new Error('fetch-log writer thread did not start'));
-        break;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        this.onError(new Error(`fetch-log writer did not finish ${this.sent - done} batches within ${this.syncTimeoutMs} ms`));
-        break;
-      }
-      Atomics.wait(this.committed, 0, done, left);
-    }
+    const running = () => {
+      if (!this.worker) return false;
+      if (Atomics.load(this.committed, 1) !== -1) return true;
+      this.stopped(new Error('fetch-log writer thread did not start'));
+      return false;
+    };
+    const left = waitFinished(this.committed, this.sent, this.syncTimeoutMs, running);
+    if (left > 0) this.onError(new Error(`fetch-log writer did not finish ${left} batches within ${this.syncTimeoutMs} ms`));
     this.receive();
   }
 
