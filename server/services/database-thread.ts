@@ -27,11 +27,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { restoreAutoCheckpoint, WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
 import { PUT_RENDER_SQL, putParams, type PutParams, type RenderWrite, type RenderedFileStore } from '../../db/stores/rendered-files.js';
 import type { RenderWriteSink } from './stored-renders.js';
-import { startWriterThread, waitFinished } from './writer-thread.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface DatabaseThreadOptions {
   /** Checkpoint here (default): off when the fetch-log thread checkpoints. */
@@ -136,84 +136,42 @@ function threadParams(w: RenderWrite): PutParams {
   return p;
 }
 
-export class DatabaseThread implements RenderWriteSink {
-  private worker: Worker | null;
-  private readonly port: MessagePort;
-  private readonly finished = new Int32Array(new SharedArrayBuffer(4));
-  private sent = 0;
-  /** Render batches posted and not answered yet: written here if the thread stops first. */
-  private readonly inFlight = new Map<number, { batch: RenderWrite[]; done: (stored: number) => void }>();
+interface PendingRenders {
+  batch: RenderWrite[];
+  done: (stored: number) => void;
+}
+
+export class DatabaseThread extends WriterThread<Reply, PendingRenders> implements RenderWriteSink {
   private readonly checkpoints: boolean;
-  private readonly syncTimeoutMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly renders: RenderedFileStore,
-    private readonly onError: (err: Error) => void,
+    onError: (err: Error) => void,
     private readonly o: DatabaseThreadOptions = {},
   ) {
+    super('database thread', o.syncTimeoutMs ?? 10_000, onError);
     this.checkpoints = o.checkpoints ?? true;
-    this.syncTimeoutMs = o.syncTimeoutMs ?? 10_000;
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
     const data: ThreadData = {
       driver: o.driver ?? require.resolve('better-sqlite3'),
       path: db.name,
-      port: port2,
+      port: this.threadPort,
       finished: this.finished.buffer as SharedArrayBuffer,
       intervalMs: o.intervalMs ?? 250,
       checkpoints: this.checkpoints,
       putSql: PUT_RENDER_SQL,
       chunk: CHUNK,
     };
-    this.worker = startWriterThread<Reply>({
-      source: THREAD,
-      data,
-      // It holds one batch of renders at a time (256 of about 4 KB).
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
-      port: this.port,
-      onReply: (m) => this.apply(m),
-      stopped: (err) => this.stopped(err),
-      name: 'database thread',
-    });
+    // It holds one batch of renders at a time (256 of about 4 KB).
+    this.start(THREAD, data, { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 });
     if (this.checkpoints) db.pragma(`wal_autocheckpoint = ${o.backstopPages ?? BACKSTOP_PAGES}`);
   }
 
-  /** Whether the thread is running (false once it failed or was closed). */
-  get running(): boolean {
-    return this.worker !== null;
-  }
-
   write(batch: RenderWrite[], done: (stored: number) => void): boolean {
-    if (!this.worker) return false;
-    const seq = ++this.sent;
-    this.inFlight.set(seq, { batch, done });
-    this.port.postMessage({ seq, rows: batch.map(threadParams) });
-    return true;
+    return this.post({ batch, done }, (seq) => ({ seq, rows: batch.map(threadParams) }));
   }
 
-  /** Blocks until every batch posted so far is committed, and applies the answers. */
-  sync(): void {
-    const left = waitFinished(this.finished, this.sent, this.syncTimeoutMs, () => this.worker !== null);
-    if (left > 0) this.onError(new Error(`database thread did not write ${left} batches of renders within ${this.syncTimeoutMs} ms`));
-    this.receive();
-  }
-
-  /** Waits for what was posted, then stops the thread; the main connection checkpoints again. */
-  async close(): Promise<void> {
-    this.sync();
-    const w = this.worker;
-    this.worker = null;
-    this.port.close();
-    if (w) await w.terminate();
-    if (this.checkpoints) restoreAutoCheckpoint(this.db);
-  }
-
-  private receive(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.apply(m.message as Reply);
-  }
-
-  private apply(m: Reply): void {
+  protected apply(m: Reply): void {
     switch (m.type) {
       case 'renders': {
         const f = this.inFlight.get(m.seq);
@@ -231,24 +189,16 @@ export class DatabaseThread implements RenderWriteSink {
     }
   }
 
-  /** The thread is gone: what it had not written is written here, and so is everything after. */
-  private stopped(err: Error): void {
-    const w = this.worker;
-    if (!w) return;
-    this.worker = null;
-    void w.terminate();
-    this.receive();
+  protected released(): void {
     if (this.checkpoints) restoreAutoCheckpoint(this.db);
-    this.onError(err);
-    const left = [...this.inFlight.values()];
-    this.inFlight.clear();
-    for (const { batch, done } of left) {
-      try {
-        done(this.renders.putMany(batch));
-      } catch (e) {
-        this.onError(e instanceof Error ? e : new Error(String(e)));
-        done(0);
-      }
+  }
+
+  protected writeHere({ batch, done }: PendingRenders): void {
+    let stored = 0;
+    try {
+      stored = this.renders.putMany(batch);
+    } finally {
+      done(stored);
     }
   }
 }

@@ -16,10 +16,10 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { restoreAutoCheckpoint, type Db } from '../../db/index.js';
 import { siblingModule } from '../project.js';
-import { startWriterThread, waitFinished } from './writer-thread.js';
+import { WriterThread } from './writer-thread.js';
 import type { DeviceStore, FetchRecord } from '../../db/stores/devices.js';
 
 /** What the thread is started with. */
@@ -179,37 +179,21 @@ export class SlicedFetchWriter implements FetchWriter {
   }
 }
 
-export class FetchLogWriter implements FetchWriter {
-  private worker: Worker | null;
-  private readonly port: MessagePort;
-  private readonly committed = new Int32Array(new SharedArrayBuffer(8));
-  private sent = 0;
-  /** Batches posted and not answered yet: written here if the thread stops before it does. */
-  private readonly inFlight = new Map<number, FetchRecord[]>();
+export class FetchLogWriter extends WriterThread<WriterReply, FetchRecord[]> implements FetchWriter {
   private readonly maxInFlight: number;
-  private readonly syncTimeoutMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly devices: DeviceStore,
-    private readonly onError: (err: unknown) => void,
+    onError: (err: unknown) => void,
     o: FetchWriterOptions = {},
   ) {
+    // Two slots: [1] is -1 once the thread failed to start (threadBoot).
+    super('fetch-log writer thread', o.syncTimeoutMs ?? 5000, onError, 2);
     this.maxInFlight = o.maxInFlight ?? 64;
-    this.syncTimeoutMs = o.syncTimeoutMs ?? 5000;
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const data: WriterData = { path: db.name, port: port2, committed: this.committed.buffer as SharedArrayBuffer, chunk: o.chunk ?? 256, checkpointMs: o.checkpointMs ?? 1000 };
-    this.worker = startWriterThread<WriterReply>({
-      source: threadBoot(o.entry ?? THREAD_ENTRY),
-      data,
-      // It holds one batch at a time: a small heap keeps the process within its memory budget.
-      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
-      port: this.port,
-      onReply: (r) => this.apply(r),
-      stopped: (err) => this.stopped(err),
-      name: 'fetch-log writer thread',
-    });
+    const data: WriterData = { path: db.name, port: this.threadPort, committed: this.finished.buffer as SharedArrayBuffer, chunk: o.chunk ?? 256, checkpointMs: o.checkpointMs ?? 1000 };
+    // It holds one batch at a time: a small heap keeps the process within its memory budget.
+    this.start(threadBoot(o.entry ?? THREAD_ENTRY), data, { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 });
     // Checkpoints are the thread's job now; the main connection takes them back if it stops.
     db.pragma('wal_autocheckpoint = 0');
   }
@@ -224,9 +208,7 @@ export class FetchLogWriter implements FetchWriter {
       this.onError(new Error(`fetch-log writer is ${this.inFlight.size} batches behind: ${records.length} fetch records dropped`));
       return;
     }
-    const batch: WriterBatch = { seq: ++this.sent, records, served: this.devices.servedChanges(records) };
-    this.inFlight.set(batch.seq, records);
-    this.port.postMessage(batch);
+    this.post(records, (seq): WriterBatch => ({ seq, records, served: this.devices.servedChanges(records) }));
   }
 
   pending(): number {
@@ -235,56 +217,24 @@ export class FetchLogWriter implements FetchWriter {
     return n;
   }
 
-  /** Blocks until every batch posted so far is written, and applies the answers. */
-  sync(): void {
-    const running = () => {
-      if (!this.worker) return false;
-      if (Atomics.load(this.committed, 1) !== -1) return true;
-      this.stopped(new Error('fetch-log writer thread did not start'));
-      return false;
-    };
-    const left = waitFinished(this.committed, this.sent, this.syncTimeoutMs, running);
-    if (left > 0) this.onError(new Error(`fetch-log writer did not finish ${left} batches within ${this.syncTimeoutMs} ms`));
-    this.receive();
+  protected override alive(): boolean {
+    if (!this.worker) return false;
+    if (Atomics.load(this.finished, 1) !== -1) return true;
+    this.stop(new Error('fetch-log writer thread did not start'));
+    return false;
   }
 
-  /** Waits for what was posted, then stops the thread; later writes run on the main thread. */
-  async close(): Promise<void> {
-    this.sync();
-    const w = this.worker;
-    this.worker = null;
-    this.port.close();
-    if (w) await w.terminate();
-    restoreAutoCheckpoint(this.db);
-  }
-
-  private receive(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.apply(m.message as WriterReply);
-  }
-
-  private apply(r: WriterReply): void {
+  protected apply(r: WriterReply): void {
     this.inFlight.delete(r.seq);
     this.devices.fetchesWritten(r.served);
     if (r.error !== null) this.onError(new Error(`could not write fetch records (batch ${r.seq}): ${r.error}`));
   }
 
-  /** The thread is gone: what it had not written is written here, and so is everything after. */
-  private stopped(err: unknown): void {
-    const w = this.worker;
-    if (!w) return;
-    this.worker = null;
-    void w.terminate();
-    this.receive();
-    this.onError(err);
+  protected released(): void {
     restoreAutoCheckpoint(this.db);
-    const left = [...this.inFlight.values()];
-    this.inFlight.clear();
-    for (const records of left) {
-      try {
-        this.devices.recordFetches(records);
-      } catch (e) {
-        this.onError(e);
-      }
-    }
+  }
+
+  protected writeHere(records: FetchRecord[]): void {
+    this.devices.recordFetches(records);
   }
 }
