@@ -212,7 +212,7 @@ export function createContext(o: ContextOptions): Context {
     prerenderPending: () => prerender.pending(),
     fetchRecordsPending: () => recorder.pending(),
   });
-  renderer.onRender = (seconds, vendor) => metrics.renderSeconds.observe({ vendor }, seconds);
+  renderer.onRender = (seconds, vendor) => metrics.observeRender(vendor, seconds);
   return { config, clock, log, stores, changes, catalog, views, logoutKeys, renderer, storedRenders, prerender, recorder, guard, provisioning, users, locations, devices, csv, auth, audit, hotdesk, pins, consoleSessions, templates, auditLog, tokens, adminGuard, downloadAuth, sync, metrics };
 }
 

@@ -21,8 +21,12 @@ export interface MetricSources {
 
 export interface Metrics {
   registry: Registry;
-  /** Seconds spent rendering one phone file (cache misses only). */
-  renderSeconds: Histogram<'vendor'>;
+  /**
+   * Seconds spent rendering one phone file (cache misses only), by vendor: counted in plain
+   * numbers and copied into deskprov_render_duration_seconds at each scrape, like the phone
+   * request durations (prom-client's observe hashes the label set, a few µs of every render).
+   */
+  observeRender(vendor: string, seconds: number): void;
   /** SIP NOTIFYs sent, by result: the resync dispatcher calls `metrics.notifies.inc({ result })`. */
   notifies: Counter<'result'>;
   /** Phone requests answered by phone workers (already counted by observePhone too). */
@@ -65,15 +69,21 @@ export function createMetrics(sources: MetricSources): Metrics {
     buckets: [...PHONE_DURATION_BUCKETS],
     registers: [registry],
     collect() {
-      setPhoneDurations(this, phones.durations());
+      this.reset();
+      setDurations(this, {}, PHONE_DURATION_BUCKETS, phones.durations());
     },
   });
-  const renderSeconds = new Histogram({
+  const renders = new Map<string, DurationTally>();
+  new Histogram({
     name: 'deskprov_render_duration_seconds',
     help: 'Time to render one phone file (render cache misses)',
     labelNames: ['vendor'] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    buckets: [...RENDER_DURATION_BUCKETS],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [vendor, t] of renders) setDurations(this, { vendor }, RENDER_DURATION_BUCKETS, t);
+    },
   });
   const notifies = new Counter({
     name: 'deskprov_notifies_total',
@@ -136,7 +146,11 @@ export function createMetrics(sources: MetricSources): Metrics {
 
   return {
     registry,
-    renderSeconds,
+    observeRender(vendor, seconds) {
+      let t = renders.get(vendor);
+      if (!t) renders.set(vendor, (t = new DurationTally(RENDER_DURATION_BUCKETS)));
+      t.observe(seconds);
+    },
     notifies,
     workerRequests,
     workerPassed,
@@ -165,25 +179,48 @@ function statusLabel(status: number): string {
 
 /** prom-client's record of one label set of a histogram (its internals, version 15). */
 interface HistogramEntry {
+  labels: Record<string, string | number>;
   bucketValues: Record<number, number>;
   sum: number;
   count: number;
 }
 
+/** Upper bounds, in seconds, of deskprov_render_duration_seconds's buckets. */
+export const RENDER_DURATION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
+
+/** Durations counted in a histogram's buckets (the last slot: past its last bound), plain numbers. */
+class DurationTally {
+  readonly buckets: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.buckets = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  observe(seconds: number): void {
+    let b = 0;
+    while (b < this.bounds.length && seconds > this.bounds[b]!) b++;
+    this.buckets[b]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
 /**
- * Makes the unlabelled phone-duration histogram hold a tally's counts. prom-client can only add to
- * a histogram one observation at a time, so this writes its record directly: it resets the
- * histogram, has it make its zeroed entry (`zero`) and sets that entry's per-bound counts (not
- * cumulative; prom-client adds them up when it exports), sum and count. These are prom-client 15's
- * internals: test/unit/phone-tally.test.ts compares the whole exposition with prom-client's own for
- * the same observations, so a release that changes them fails it.
+ * Makes one label set of a histogram (reset by the caller) hold a tally's counts. prom-client can
+ * only add to a histogram one observation at a time, so this writes its record directly: it has
+ * the histogram make the zeroed entry of `labels` (`zero`) and sets that entry's per-bound counts
+ * (not cumulative; prom-client adds them up when it exports), sum and count. These are prom-client
+ * 15's internals: test/unit/phone-tally.test.ts compares the whole exposition with prom-client's own
+ * for the same observations, for both histograms, so a release that changes them fails it.
  */
-function setPhoneDurations(h: Histogram, d: { buckets: readonly number[]; sum: number; count: number }): void {
-  h.reset();
-  h.zero({});
-  const entry = Object.values((h as unknown as { hashMap: Record<string, HistogramEntry> }).hashMap)[0];
+function setDurations(h: Histogram<string>, labels: Record<string, string>, bounds: readonly number[], d: { buckets: readonly number[]; sum: number; count: number }): void {
+  h.zero(labels);
+  const keys = Object.keys(labels);
+  const entry = Object.values((h as unknown as { hashMap: Record<string, HistogramEntry> }).hashMap).find((e) => keys.every((k) => e.labels[k] === labels[k]));
   if (!entry) return;
-  PHONE_DURATION_BUCKETS.forEach((bound, i) => (entry.bucketValues[bound] = d.buckets[i]!));
+  bounds.forEach((bound, i) => (entry.bucketValues[bound] = d.buckets[i]!));
   entry.sum = d.sum;
   entry.count = d.count;
 }

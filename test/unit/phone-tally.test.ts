@@ -1,11 +1,11 @@
 /**
  * Phone requests counted in plain numbers (server/phone-tally.ts) and what /metrics makes of them:
  * the same exposition prom-client gives for the same observations, whether a request was answered
- * in the primary or its tally came from a phone worker.
+ * in the primary or its tally came from a phone worker. Render durations likewise, by vendor.
  */
 import { expect } from 'chai';
 import { Histogram, Registry } from 'prom-client';
-import { createMetrics } from '../../server/metrics.js';
+import { createMetrics, RENDER_DURATION_BUCKETS } from '../../server/metrics.js';
 import { isTallyData, PHONE_DURATION_BUCKETS, PhoneTally, requestsIn } from '../../server/phone-tally.js';
 
 const sources = {
@@ -35,6 +35,21 @@ describe('phone tally', () => {
     expect(ours).to.deep.equal(family(await registry.metrics(), 'deskprov_phone_request_duration_seconds'));
     // Scraping again shows the same (the copy into prom-client does not add up).
     expect(family((await metrics.scrape()).body, 'deskprov_phone_request_duration_seconds')).to.deep.equal(ours);
+  });
+
+  it('/metrics shows the render-duration histogram, by vendor, prom-client shows for the same observations', async () => {
+    const metrics = createMetrics(sources);
+    const registry = new Registry();
+    const reference = new Histogram({ name: 'deskprov_render_duration_seconds', help: 'x', labelNames: ['vendor'], buckets: [...RENDER_DURATION_BUCKETS], registers: [registry] });
+    const seen: Array<[string, number]> = [['polycom', 0.0001], ['yealink', 0.00012], ['yealink', 0.003], ['polycom', 0.2], ['yealink', 0]];
+    for (const [vendor, s] of seen) {
+      metrics.observeRender(vendor, s);
+      reference.observe({ vendor }, s);
+    }
+    const ours = family((await metrics.scrape()).body, 'deskprov_render_duration_seconds');
+    expect(ours).to.have.length(2 * (RENDER_DURATION_BUCKETS.length + 3));
+    expect(ours).to.deep.equal(family(await registry.metrics(), 'deskprov_render_duration_seconds'));
+    expect(family((await metrics.scrape()).body, 'deskprov_render_duration_seconds')).to.deep.equal(ours);
   });
 
   it('a worker\'s tally adds to the primary\'s counts and durations, and is taken only once', async () => {
