@@ -19,8 +19,8 @@
  *   transactions of CHUNK rows, so the main connection's own writes wait for the lock at most
  *   one chunk. Until a batch is committed StoredRenders still finds its renders in memory.
  *
- * The thread loads nothing of deskprov, only the SQLite driver: RSS at 100,000 devices 232.1 MB
- * with it (`scripts/bench/memory.ts`), 209-216 MB without; the fetch-log thread costs 30-35 MB (it
+ * The thread loads nothing of deskprov, only the SQLite driver: RSS at 100,000 devices 228.8-232.1
+ * MB with it (`scripts/bench/memory.ts`), 209-216 MB without; the fetch-log thread costs 30-35 MB (it
  * checkpoints itself: with it, this thread only writes renders). If the thread fails, what it had
  * not written is written on the main connection, and so is everything after; the main connection
  * checkpoints again.
