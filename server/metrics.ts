@@ -4,7 +4,7 @@
  * increments; gauges that cost a query are read only when /metrics is scraped.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PHONE_DURATION_BUCKETS, PhoneTally, type PhoneTallyData } from './phone-tally.js';
+import { bucketOf, PHONE_DURATION_BUCKETS, PhoneTally, type PhoneTallyData } from './phone-tally.js';
 
 /** Where the scrape-time gauges read from (the stores and guards already in the context). */
 export interface MetricSources {
@@ -199,9 +199,7 @@ class DurationTally {
   }
 
   observe(seconds: number): void {
-    let b = 0;
-    while (b < this.bounds.length && seconds > this.bounds[b]!) b++;
-    this.buckets[b]!++;
+    this.buckets[bucketOf(this.bounds, seconds)]!++;
     this.sum += seconds;
     this.count++;
   }

@@ -13,6 +13,13 @@
 /** Upper bounds, in seconds, of deskprov_phone_request_duration_seconds's buckets. */
 export const PHONE_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+/** The histogram bucket a duration falls in: the first bound it does not exceed, or `bounds.length` past the last. */
+export function bucketOf(bounds: readonly number[], seconds: number): number {
+  let b = 0;
+  while (b < bounds.length && seconds > bounds[b]!) b++;
+  return b;
+}
+
 /** [vendor, file kind, status, requests]; null vendor or kind: the request matched none. */
 export type PhoneCount = [string | null, string | null, number, number];
 
@@ -34,9 +41,7 @@ export class PhoneTally {
 
   observe(vendor: string | null, kind: string | null, status: number, seconds: number): void {
     this.count(vendor, kind, status, 1);
-    let b = 0;
-    while (b < PHONE_DURATION_BUCKETS.length && seconds > PHONE_DURATION_BUCKETS[b]!) b++;
-    this.buckets[b]!++;
+    this.buckets[bucketOf(PHONE_DURATION_BUCKETS, seconds)]!++;
     this.sum += seconds;
     this.total++;
   }
