@@ -14,6 +14,12 @@
  * its own that records no fetch, counts no failure, logs nothing and feeds no metric. Then every
  * device row, download credential and render it read is dropped again, so the first real fetch of
  * a device still finds nothing of it in memory.
+ *
+ * Those requests find their files stored after the first round, so they warm the stored-render
+ * path but render only a few dozen times. So the process first answers `renders` requests more
+ * with a renderer that keeps nothing (Renderer.keepingNothing), each of them rendered: a device's
+ * first fetch with no stored render (provisioning.prerender off, or a device added or changed
+ * since) then also meets compiled code.
  */
 import { createServer } from 'node:http';
 import net from 'node:net';
@@ -25,13 +31,16 @@ import type { Logger } from '../log.js';
 import type { DownloadAuthService } from '../services/download-auth.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { ProvisioningService, type ProvisioningDeps } from '../services/provisioning.js';
+import type { Renderer } from '../services/renderer.js';
 import { createPhoneHandler } from './phone-handler.js';
 import { PhoneLane } from './phone-lane.js';
 import { HTTP_TIMEOUTS } from './timeouts.js';
 
 export interface WarmUpOptions {
-  /** Requests in all. */
+  /** Requests answered by the process's own renderer (stored renders, cached, 304s). */
   requests?: number;
+  /** Requests answered by rendering, before those. */
+  renders?: number;
   /** Connections they are spread over. */
   connections?: number;
   /** Devices of each vendor whose files are asked for. */
@@ -41,7 +50,10 @@ export interface WarmUpOptions {
 }
 
 export interface WarmUpResult {
+  /** Requests answered, both phases. */
   requests: number;
+  /** Files rendered by the rendering phase. */
+  rendered: number;
   /** Answers by status (200s and 304s when the devices' files are served). */
   statuses: Record<string, number>;
   ms: number;
@@ -63,19 +75,24 @@ export async function warmUp(d: WarmUpDeps, o: WarmUpOptions = {}): Promise<Warm
   const devices: DeviceRecord[] = [];
   for (const vendor of vendorIds) devices.push(...d.devices.list({ vendor }, o.devicesPerVendor ?? 16));
   const files = devices.flatMap((device) => (getVendor(device.vendor)?.deviceFiles(device.mac as Mac) ?? []).map((name) => ({ name, ua: device.lastFetch?.userAgent ?? null })));
-  if (files.length === 0) return { requests: 0, statuses: {}, ms: 0 };
+  if (files.length === 0) return { requests: 0, rendered: 0, statuses: {}, ms: 0 };
 
-  const service = new ProvisioningService({
-    ...d,
-    recorder: { record() {} },
-    guard: { blockedFor: () => 0, fail() {} },
-    log: quiet,
-    access: new PhoneAccess(d.downloadAuth, { fail() {} }, quiet, { allowlist: [], requireClientCert: false }),
-  });
+  const serviceWith = (renderer: Renderer) =>
+    new ProvisioningService({
+      ...d,
+      renderer,
+      recorder: { record() {} },
+      guard: { blockedFor: () => 0, fail() {} },
+      log: quiet,
+      access: new PhoneAccess(d.downloadAuth, { fail() {} }, quiet, { allowlist: [], requireClientCert: false }),
+    });
   // No onResponse: nothing reaches the metrics. Whatever the lane does not answer gets a 404.
-  const phone = createPhoneHandler(service, { maxUploadBytes: 0, trustProxy: false, uploads: false, isDeferral: () => true });
+  const handlerOf = (service: ProvisioningService) => createPhoneHandler(service, { maxUploadBytes: 0, trustProxy: false, uploads: false, isDeferral: () => true });
+  const own = handlerOf(serviceWith(d.renderer));
+  const rendering = d.renderer.keepingNothing();
+  let phone = own;
   const lane = new PhoneLane({
-    answer: phone.answer,
+    answer: (req) => phone.answer(req),
     keepAliveTimeoutMs: HTTP_TIMEOUTS.keepAliveTimeout,
     headersTimeoutMs: HTTP_TIMEOUTS.headersTimeout,
     draining: () => false,
@@ -87,7 +104,6 @@ export async function warmUp(d: WarmUpDeps, o: WarmUpOptions = {}): Promise<Warm
 
   const forget = () => devices.forEach((device) => d.devices.forget(device.mac));
   const stats = { ...d.renderer.stats };
-  const requests = o.requests ?? 4000;
   const etags = new Map<string, string>();
   const statuses: Record<string, number> = {};
   const answered = (name: string, status: string, etag: string | null) => {
@@ -95,28 +111,35 @@ export async function warmUp(d: WarmUpDeps, o: WarmUpOptions = {}): Promise<Warm
     if (etag) etags.set(name, etag);
   };
   let sent = 0;
-  /**
-   * The next request: every file in turn, pass after pass. Even passes start from nothing in
-   * memory (a first fetch); every fourth pass sends the ETags the cached pass before got (304s).
-   */
-  const next = (): string | null => {
-    if (sent >= requests) return null;
-    const n = sent++;
-    const pass = Math.floor(n / files.length);
-    if (n % files.length === 0 && pass % 2 === 0) forget();
-    const f = files[n % files.length]!;
-    const etag = pass % 4 === 3 ? etags.get(f.name) : undefined;
-    return `GET /${f.name} HTTP/1.1\r\nHost: deskprov\r\n${f.ua ? `User-Agent: ${f.ua}\r\n` : ''}${etag ? `If-None-Match: ${etag}\r\n` : ''}\r\n`;
-  };
-  try {
+  /** Sends `count` requests over the connections, each after the last answer; `request(n)` is the nth. */
+  const phase = async (count: number, request: (n: number) => string) => {
+    let n = 0;
+    const next = () => (n < count ? (sent++, request(n++)) : null);
     await Promise.all(Array.from({ length: o.connections ?? 8 }, () => client(port, next, answered)));
+  };
+  const get = (f: (typeof files)[number], etag?: string) =>
+    `GET /${f.name} HTTP/1.1\r\nHost: deskprov\r\n${f.ua ? `User-Agent: ${f.ua}\r\n` : ''}${etag ? `If-None-Match: ${etag}\r\n` : ''}\r\n`;
+  try {
+    // Every file in turn, each request rendered afresh.
+    phone = handlerOf(serviceWith(rendering));
+    await phase(o.renders ?? 2000, (n) => get(files[n % files.length]!));
+    phone = own;
+    forget();
+    // Every file in turn, pass after pass. Even passes start from nothing in memory (a first
+    // fetch); every fourth pass sends the ETags the cached pass before got (304s).
+    await phase(o.requests ?? 4000, (n) => {
+      const pass = Math.floor(n / files.length);
+      if (n % files.length === 0 && pass % 2 === 0) forget();
+      const f = files[n % files.length]!;
+      return get(f, pass % 4 === 3 ? etags.get(f.name) : undefined);
+    });
   } finally {
     server.closeAllConnections();
     server.close();
     forget();
     Object.assign(d.renderer.stats, stats);
   }
-  return { requests: sent, statuses, ms: Math.round(performance.now() - started) };
+  return { requests: sent, rendered: rendering.stats.misses, statuses, ms: Math.round(performance.now() - started) };
 }
 
 /** One keep-alive connection sending `next()` until it says null, each after the last answer. */

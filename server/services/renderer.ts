@@ -164,6 +164,14 @@ export class Renderer {
     return file;
   }
 
+  /**
+   * A renderer over the same templates and views that keeps nothing: no cache, no stored renders
+   * and no render metrics, so every deviceFile renders (the start-up warm-up's, warm-up.ts).
+   */
+  keepingNothing(): Renderer {
+    return new Renderer(this.catalog, this.views, 0, null);
+  }
+
   /** The device's row with its view's parts, in one read: a loader for deviceFile. */
   source(mac: string): RenderSource | null {
     return this.views.source(mac);

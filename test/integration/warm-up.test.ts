@@ -29,11 +29,13 @@ describe('start-up warm-up of the phone path', function () {
 
   it("serves every device's files, 200s and 304s, then keeps nothing: no render cached, no fetch recorded, nothing counted", async () => {
     const before = h.ctx.renderer.cacheStats();
-    const r = await warmUp(warmUpDeps(h.ctx), { requests: 400, connections: 4 });
-    expect(r.requests).to.equal(400);
+    const r = await warmUp(warmUpDeps(h.ctx), { requests: 400, renders: 150, connections: 4 });
+    expect(r.requests).to.equal(550);
+    // The rendering phase renders every one of its requests (device files only, here).
+    expect(r.rendered).to.equal(150);
     // The devices' own files, answered as phones get them: a 404 would warm nothing of use.
     expect(Object.keys(r.statuses).sort()).to.deep.equal(['200', '304']);
-    expect(r.statuses['200']! + r.statuses['304']!).to.equal(400);
+    expect(r.statuses['200']! + r.statuses['304']!).to.equal(550);
 
     const after = h.ctx.renderer.cacheStats();
     expect(after.entries, 'renders left in the cache').to.equal(0);
@@ -59,7 +61,7 @@ describe('start-up warm-up of the phone path', function () {
   it('does nothing on a database without devices', async () => {
     const empty = createHarness();
     try {
-      expect(await warmUp(warmUpDeps(empty.ctx))).to.deep.equal({ requests: 0, statuses: {}, ms: 0 });
+      expect(await warmUp(warmUpDeps(empty.ctx))).to.deep.equal({ requests: 0, rendered: 0, statuses: {}, ms: 0 });
     } finally {
       empty.destroy();
     }
