@@ -57,6 +57,8 @@ export interface ContextOptions {
   fetchLogThread?: boolean;
   /** Where fetch records go instead of this process's database (a phone worker's: the primary). */
   fetchWriter?: FetchWriter;
+  /** A phone worker's context: what would write defers to the primary (server/services/defer.ts). */
+  replica?: boolean;
 }
 
 export interface Context {
@@ -140,6 +142,7 @@ export function createContext(o: ContextOptions): Context {
     nonceLifetimeMs: ms(config.security.downloadAuth.nonceLifetime),
     allowBasic: config.security.downloadAuth.allowBasic,
     newDeviceGraceMs: ms(config.security.downloadAuth.newDeviceGrace),
+    replica: o.replica === true,
   });
   const logoutKeys = new LogoutKeys((name, make) => stores.downloadAuth.secret(name, make)).prepare();
   const views = new DeviceViewBuilder(stores, config, (d) => downloadAuth.credentialsFor(d), (s) => logoutKeys.of(s));

@@ -27,11 +27,15 @@ export interface Metrics {
    * request durations (prom-client's observe hashes the label set, a few µs of every render).
    */
   observeRender(vendor: string, seconds: number): void;
+  /** The render durations observed since the last call, by vendor (a phone worker sends them to the primary); null if none. */
+  takeRenders(): RenderTallies | null;
+  /** Render durations a phone worker observed (takeRenders there). */
+  addRenders(d: RenderTallies): void;
   /** SIP NOTIFYs sent, by result: the resync dispatcher calls `metrics.notifies.inc({ result })`. */
   notifies: Counter<'result'>;
   /** Phone requests answered by phone workers (already counted by observePhone too). */
   workerRequests: Counter;
-  /** Requests phone workers passed on to the primary (admin API, uploads, files not rendered yet). */
+  /** Requests phone workers passed on to the primary (admin API, uploads, a first download credential). */
   workerPassed: Counter;
   /** WAL checkpoints the database thread made that copied pages (server/services/database-thread.ts). */
   walCheckpoints: Counter;
@@ -74,6 +78,11 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
   });
   const renders = new Map<string, DurationTally>();
+  const renderTally = (vendor: string) => {
+    let t = renders.get(vendor);
+    if (!t) renders.set(vendor, (t = new DurationTally(RENDER_DURATION_BUCKETS)));
+    return t;
+  };
   new Histogram({
     name: 'deskprov_render_duration_seconds',
     help: 'Time to render one phone file (render cache misses)',
@@ -103,7 +112,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   });
   const workerPassed = new Counter({
     name: 'deskprov_phone_worker_passed_total',
-    help: 'Requests phone workers passed on to the primary process (admin API, uploads, files not rendered yet)',
+    help: 'Requests phone workers passed on to the primary process (admin API, uploads, a first download credential)',
     registers: [registry],
   });
   // Counters owned by the renderer: copied at scrape time (reset + inc keeps them counters).
@@ -147,9 +156,17 @@ export function createMetrics(sources: MetricSources): Metrics {
   return {
     registry,
     observeRender(vendor, seconds) {
-      let t = renders.get(vendor);
-      if (!t) renders.set(vendor, (t = new DurationTally(RENDER_DURATION_BUCKETS)));
-      t.observe(seconds);
+      renderTally(vendor).observe(seconds);
+    },
+    takeRenders() {
+      if (renders.size === 0) return null;
+      const out: RenderTallies = {};
+      for (const [vendor, t] of renders) out[vendor] = { buckets: [...t.buckets], sum: t.sum, count: t.count };
+      renders.clear();
+      return out;
+    },
+    addRenders(d) {
+      for (const [vendor, add] of Object.entries(d)) renderTally(vendor).add(add);
     },
     notifies,
     workerRequests,
@@ -189,7 +206,28 @@ interface HistogramEntry {
 export const RENDER_DURATION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
 
 /** Durations counted in a histogram's buckets (the last slot: past its last bound), plain numbers. */
-class DurationTally {
+export interface DurationCounts {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** Render durations by vendor, as a phone worker sends them. */
+export type RenderTallies = Record<string, DurationCounts>;
+
+/** Whether `v` is a RenderTallies of RENDER_DURATION_BUCKETS (a worker's message, checked). */
+export function isRenderTallies(v: unknown): v is RenderTallies {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return Object.values(v).every(
+    (t: unknown) =>
+      typeof t === 'object' && t !== null &&
+      Array.isArray((t as DurationCounts).buckets) && (t as DurationCounts).buckets.length === RENDER_DURATION_BUCKETS.length + 1 &&
+      (t as DurationCounts).buckets.every((n) => Number.isSafeInteger(n) && n >= 0) &&
+      Number.isFinite((t as DurationCounts).sum) && Number.isSafeInteger((t as DurationCounts).count),
+  );
+}
+
+class DurationTally implements DurationCounts {
   readonly buckets: number[];
   sum = 0;
   count = 0;
@@ -202,6 +240,12 @@ class DurationTally {
     this.buckets[bucketOf(this.bounds, seconds)]!++;
     this.sum += seconds;
     this.count++;
+  }
+
+  add(d: DurationCounts): void {
+    d.buckets.forEach((n, i) => (this.buckets[i]! += n));
+    this.sum += d.sum;
+    this.count += d.count;
   }
 }
 

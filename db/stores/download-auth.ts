@@ -72,7 +72,15 @@ export class DownloadAuthStore {
   private readonly secretGet;
   private readonly secretPut;
 
+  private readonly anyRow;
+
   private readonly cache = new Map<string, DownloadAuthRecord | null>();
+  /**
+   * True once the table was read empty, until a row may have been written (any `forget`): a
+   * site that uses no download auth then reads no row per device (a first fetch read one).
+   * Undefined: not known.
+   */
+  private empty: boolean | undefined;
   /** How many times a cached row was dropped because it changed (see DeviceStore.epoch). */
   epoch = 0;
 
@@ -82,6 +90,7 @@ export class DownloadAuthStore {
     private readonly notes = new DeviceChangeStore(db),
   ) {
     this.byMac = db.prepare<[string], Row>('SELECT * FROM device_download_auth WHERE mac = ?');
+    this.anyRow = db.prepare<[], { one: number }>('SELECT 1 AS one FROM device_download_auth LIMIT 1');
     this.ins = db.prepare(`INSERT OR IGNORE INTO device_download_auth (mac, mode, username, password, creds_version, updated_at)
       VALUES (@mac, @mode, @username, @password, @credsVersion, @now)`);
     this.upd = db.prepare(`UPDATE device_download_auth SET mode = @mode, password = @password, prev_passwords = @prevPasswords,
@@ -98,6 +107,7 @@ export class DownloadAuthStore {
   get(mac: string): DownloadAuthRecord | null {
     const cached = this.cache.get(mac);
     if (cached !== undefined) return cached;
+    if (this.isEmpty()) return null;
     const r = this.byMac.get(mac);
     const rec = r ? toRecord(r) : null;
     if (this.db.inTransaction) return rec;
@@ -106,9 +116,21 @@ export class DownloadAuthStore {
     return rec;
   }
 
-  /** Drop cached rows: one device, or all (`null`). Also called when the device row changes. */
+  private isEmpty(): boolean {
+    if (this.empty !== undefined) return this.empty;
+    const empty = this.anyRow.get() === undefined;
+    // Never keep what a transaction may still roll back.
+    if (!this.db.inTransaction) this.empty = empty;
+    return empty;
+  }
+
+  /**
+   * Drop cached rows: one device, or all (`null`). Called before every write here, when the
+   * device row changes, and in a phone worker for every change the primary notes.
+   */
   forget(mac: string | null): void {
     this.epoch++;
+    this.empty = undefined;
     if (mac === null) this.cache.clear();
     else this.cache.delete(mac);
   }

@@ -14,8 +14,8 @@
  *     path once, see lib/wrk.ts), from the stored renders (after the start-up pre-render) on the
  *     freshly started process for half the devices, and for the other half once the process has
  *     served ~20,000 other requests (the first half's boot files); also rendered on demand
- *     (provisioning.prerender false over a copy of the database without stored renders), and
- *     nginx serving the same configs;
+ *     (provisioning.prerender false over a copy of the database without stored renders, with the
+ *     same phone workers, which render too), and nginx serving the same configs;
  *  2. cached phone files: phones run their vendor's boot sequence with real User-Agents over C
  *     keep-alive connections (undici, worker threads), then wrk rotating over the 200-files, with
  *     node:http and deskprov's phone lane serving the same files from memory as ceilings for a Node
@@ -104,13 +104,16 @@ async function main(): Promise<void> {
   console.log(`seeded in ${Math.round(seedMs)} ms`);
 
   // 1. First fetches: each device's config once, 64 connections, through wrk (a Node client
-  // took about half of the 2 cores in this run). (a) Rendered on demand: no stored renders, no pre-render.
+  // took about half of the 2 cores in this run). (a) Rendered on demand: no stored renders, no
+  // pre-render; the same deskprov as the other runs (its phone workers render too), once ready.
   const origin = (port: number) => `http://127.0.0.1:${port}`;
   const configs = phones.map((p) => [p.config, p.ua] as [string, string]);
   const onDemandDb = join(dir, 'on-demand.db');
   copyFileSync(dbPath, onDemandDb);
-  const plain = await startDeskprov({ dir, dbPath: onDemandDb, prerender: false, config });
-  const onDemand = await runWrkOnce(dir, origin(plain.port), configs, 64, opts.threads).finally(() => plain.stop());
+  const plain = await startDeskprov({ dir, dbPath: onDemandDb, prerender: false, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
+  const onDemand = await waitUntilReady(plain.port)
+    .then(() => runWrkOnce(dir, origin(plain.port), configs, 64, opts.threads))
+    .finally(() => plain.stop());
   console.log(`first fetch, render on demand: ${onDemand.reqPerSec.toLocaleString('en-US')}/s (${onDemand.requests} files, p99 ${onDemand.p99} ms, errors ${onDemand.errors})`);
   // (b) From stored renders: the start-up pre-render first. The first half of the phones fetch
   // their configs on the freshly started process (JIT and caches cold); then the first half's

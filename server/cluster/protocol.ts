@@ -3,8 +3,11 @@
  * A worker is this same code base forked by the primary: its messages are trusted for shape,
  * but the primary still ignores anything that does not look like one of these.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FetchRecord } from '../../db/stores/devices.js';
+import type { RenderWrite } from '../../db/stores/rendered-files.js';
 import type { Config } from '../config.js';
+import { isRenderTallies, type RenderTallies } from '../metrics.js';
 import { isTallyData, type PhoneTallyData } from '../phone-tally.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 
@@ -21,8 +24,12 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'fetches'; rows: FetchRow[] }
+  /** Device files the worker rendered, for the primary to store (StoredRenders). */
+  | { type: 'renders'; rows: RenderRow[] }
   /** The phone requests the worker answered since its last tally. */
   | { type: 'answered'; tally: PhoneTallyData }
+  /** How long the worker's renders took since it last said, by vendor. */
+  | { type: 'rendered'; renders: RenderTallies }
   | { type: 'fail'; ip: string; kind: FailureKind };
 
 /**
@@ -61,12 +68,57 @@ export function fromFetchRow(r: FetchRow): FetchRecord {
   return f;
 }
 
+/**
+ * A render as it travels to the primary: RenderWrite's fields in order, the body as its UTF-8
+ * text (every render is; Buffers in JSON are arrays of numbers) or else base64.
+ */
+export type RenderRow = [
+  mac: string,
+  template: string,
+  stamp: string,
+  configVersion: number,
+  body: string,
+  encoding: 'utf8' | 'base64',
+  etag: string,
+  contentType: string,
+  lineUser: string | null,
+  extension: string | null,
+  deviceCreatedAt: number,
+  renderedAt: number,
+];
+
+export function toRenderRow(w: RenderWrite): RenderRow {
+  const utf8 = isUtf8(w.body);
+  return [w.mac, w.template, w.stamp, w.configVersion, w.body.toString(utf8 ? 'utf8' : 'base64'), utf8 ? 'utf8' : 'base64', w.etag, w.contentType, w.lineUser, w.extension, w.deviceCreatedAt, w.renderedAt];
+}
+
+const str = (v: unknown): v is string => typeof v === 'string';
+const strOrNull = (v: unknown) => v === null || typeof v === 'string';
+const int = (v: unknown): v is number => Number.isSafeInteger(v);
+
+/** The RenderWrite of a row, or null when it is not one (the primary stores nothing of it). */
+export function fromRenderRow(r: unknown): RenderWrite | null {
+  if (!Array.isArray(r) || r.length !== 12) return null;
+  const [mac, template, stamp, configVersion, body, encoding, etag, contentType, lineUser, extension, deviceCreatedAt, renderedAt] = r as unknown[];
+  if (!str(mac) || !str(template) || !str(stamp) || !int(configVersion) || !str(body) || (encoding !== 'utf8' && encoding !== 'base64')) return null;
+  if (!str(etag) || !str(contentType) || !strOrNull(lineUser) || !strOrNull(extension) || !int(deviceCreatedAt) || !int(renderedAt)) return null;
+  return {
+    mac, template, stamp, configVersion,
+    body: Buffer.from(body, encoding),
+    etag, contentType,
+    lineUser: lineUser as string | null,
+    extension: extension as string | null,
+    deviceCreatedAt, renderedAt,
+  };
+}
+
 export function isFromWorker(m: unknown): m is FromWorker {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
   if (t === 'ready') return true;
-  if (t === 'fetches') return Array.isArray((m as { rows?: unknown }).rows);
+  if (t === 'fetches' || t === 'renders') return Array.isArray((m as { rows?: unknown }).rows);
   if (t === 'answered') return isTallyData((m as { tally?: unknown }).tally);
+  if (t === 'rendered') return isRenderTallies((m as { renders?: unknown }).renders);
   if (t === 'fail') return typeof (m as { ip?: unknown }).ip === 'string' && typeof (m as { kind?: unknown }).kind === 'string';
   return false;
 }

@@ -1,6 +1,6 @@
 /**
  * A phone worker passes what it does not answer itself (admin API, console, phone screens,
- * uploads, files not rendered yet) to the primary's internal listener over a Unix socket, with
+ * uploads, a device's first download credentials) to the primary's internal listener over a Unix socket, with
  * the client's address in PEER_HEADER on every request (see internal-listener.ts).
  */
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -2,13 +2,14 @@
  * A phone worker: a second process answering phone file requests on the primary's listening
  * socket (config `http.phoneWorkers`), so a boot storm uses more than one core.
  *
- * It only reads. What it caches (device and download-auth rows, renders, templates) it checks
+ * It writes nothing. What it caches (device and download-auth rows, renders, templates) it checks
  * after every commit by another connection (ReplicaCache), and stored renders are served only
- * when their config_version and stamp are current. Whatever needs a write or a render (uploads,
- * auto-registration, a file not rendered yet), and every request that is not a phone file (admin
- * API, console, phone screens), is passed to the primary over its internal socket. Fetch records,
- * request metrics and enumeration failures go to the primary over IPC; the primary sends back
- * the blocked IPs.
+ * when their config_version and stamp are current. A file with no current render it renders and
+ * sends the render to the primary, which stores it. Whatever needs a write (uploads,
+ * auto-registration, a device's first download credentials), and every request that is not a
+ * phone file (admin API, console, phone screens), is passed to the primary over its internal
+ * socket. Fetch records, renders, request and render metrics and enumeration failures go to the
+ * primary over IPC; the primary sends back the blocked IPs.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { openDatabase } from '../../db/index.js';
@@ -24,11 +25,13 @@ import { PhoneTally } from '../phone-tally.js';
 import { systemClock } from '../services/clock.js';
 import type { FailureKind } from '../services/enumeration-guard.js';
 import type { FetchWriter } from '../services/fetch-writer.js';
+import type { RenderWriteSink } from '../services/stored-renders.js';
+import type { RenderWrite } from '../../db/stores/rendered-files.js';
 import { PhoneAccess } from '../services/phone-access.js';
 import { DeferToPrimary, ProvisioningService } from '../services/provisioning.js';
 import { createProxy } from './proxy.js';
 import { ReplicaCache } from './replica-cache.js';
-import { toFetchRow, type FromWorker, type ToWorker } from './protocol.js';
+import { toFetchRow, toRenderRow, type FromWorker, type ToWorker } from './protocol.js';
 
 const FLUSH_MS = 250;
 /**
@@ -69,6 +72,29 @@ class ChannelFetchWriter implements FetchWriter {
   async close(): Promise<void> {}
 }
 
+/**
+ * Renders per message at most: a render is a few kilobytes of text, and the primary parses each
+ * message in one go in front of the phones it serves itself.
+ */
+const RENDERS_PER_MESSAGE = 16;
+
+/**
+ * Where a worker's renders go to be stored: to the primary, which writes them (the worker only
+ * reads). Handed over, they count as done: the worker keeps each in its own render cache, and
+ * the primary finds them among its own buffered renders until they are written.
+ */
+class ChannelRenderSink implements RenderWriteSink {
+  write(batch: RenderWrite[], done: (stored: number) => void): boolean {
+    for (let i = 0; i < batch.length; i += RENDERS_PER_MESSAGE) {
+      send({ type: 'renders', rows: batch.slice(i, i + RENDERS_PER_MESSAGE).map(toRenderRow) });
+    }
+    done(batch.length);
+    return true;
+  }
+
+  sync(): void {}
+}
+
 /** Blocks decided by the primary; failures seen here are counted there. */
 class BlockMirror {
   private blocks = new Map<string, number>();
@@ -93,21 +119,25 @@ class BlockMirror {
 }
 
 function start(init: Extract<ToWorker, { type: 'init' }>): void {
-  // The primary starts the pre-render pass; a worker renders nothing itself.
+  // The primary runs the pre-render pass; a worker renders only what its phones ask for.
   const config: Config = { ...init.config, provisioning: { ...init.config.provisioning, prerender: false } };
   const log = createLogger(config.log.level).child({ worker: init.id });
   const db = openDatabase(config.database.path);
   // Device and download-auth rows are cached, and dropped by the change notes (ReplicaCache); which
   // uploaded files are absent is not (uploads are rare, and a phone reads its own back at once).
   // Its fetch records take the primary's path (repeats counted, batched), then go to the primary.
-  const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false }, fetchWriter: new ChannelFetchWriter() });
+  const ctx = createContext({ config, db, clock: systemClock, log, stores: { cacheFiles: false }, fetchWriter: new ChannelFetchWriter(), replica: true });
+  ctx.storedRenders.useSink(new ChannelRenderSink());
 
   const mirror = new BlockMirror();
   // Answered requests are counted here, and the tally is sent whole (server/phone-tally.ts).
   const answered = new PhoneTally();
+  // So are the durations of its renders (the primary's deskprov_render_duration_seconds).
   const sendAnswered = () => {
     const tally = answered.take();
     if (tally) send({ type: 'answered', tally });
+    const renders = ctx.metrics.takeRenders();
+    if (renders) send({ type: 'rendered', renders });
   };
   setInterval(sendAnswered, FLUSH_MS).unref();
   const access = new PhoneAccess(ctx.downloadAuth, mirror, log, {

@@ -9,7 +9,7 @@ import type { Server } from 'node:net';
 import type { Context } from '../context.js';
 import { requestsIn } from '../phone-tally.js';
 import { siblingModule } from '../project.js';
-import { fromFetchRow, isFromWorker, type ToWorker } from './protocol.js';
+import { fromFetchRow, fromRenderRow, isFromWorker, type ToWorker } from './protocol.js';
 
 export interface PhoneWorkersOptions {
   count: number;
@@ -87,6 +87,16 @@ export class PhoneWorkers {
         }
         case 'fetches':
           for (const r of m.rows) ctx.recorder.recordFolded(fromFetchRow(r));
+          return;
+        case 'renders':
+          for (const r of m.rows) {
+            // Stored only while the device row it was rendered from is current (RenderedFileStore).
+            const w = fromRenderRow(r);
+            if (w) ctx.storedRenders.save(w);
+          }
+          return;
+        case 'rendered':
+          ctx.metrics.addRenders(m.renders);
           return;
         case 'answered':
           ctx.metrics.addPhones(m.tally);

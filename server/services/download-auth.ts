@@ -10,6 +10,7 @@ import type { DownloadAuthMode, DownloadAuthRecord, DownloadAuthStore } from '..
 import type { Stores } from '../../db/stores/index.js';
 import type { Mac } from '../domain/mac.js';
 import { notFound } from '../errors.js';
+import { DeferToPrimary } from './defer.js';
 import { challenges, checkNonce, expectedDigest, makeNonce, parseAuthorization, safeEqual, uriNames } from '../http/digest-server.js';
 import type { Actor, AuditSink } from './audit.js';
 import type { ChangeTracker } from './change-tracker.js';
@@ -24,6 +25,8 @@ export interface DownloadAuthOptions {
   allowBasic: boolean;
   /** A device added less than this long ago may fetch once without credentials (0: never). */
   newDeviceGraceMs: number;
+  /** A phone worker's: a device's first credentials are made by the primary (DeferToPrimary). */
+  replica?: boolean;
 }
 
 /** The subset of a phone request that authentication looks at. */
@@ -96,6 +99,7 @@ export class DownloadAuthService {
     if (!rec) {
       // First config with credentials for this device (a view of a device not stored gets none).
       if (!this.s.devices.get(device.mac)) return null;
+      if (this.opts.replica) throw new DeferToPrimary('first download credentials');
       rec = this.s.downloadAuth.ensure(device.mac, this.fresh(null, device.configVersion), this.clock.now());
     }
     return { username: rec.username, password: rec.password };

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { Histogram, Registry } from 'prom-client';
-import { createMetrics, RENDER_DURATION_BUCKETS } from '../../server/metrics.js';
+import { isFromWorker } from '../../server/cluster/protocol.js';
+import { createMetrics, RENDER_DURATION_BUCKETS, type RenderTallies } from '../../server/metrics.js';
 import { isTallyData, PHONE_DURATION_BUCKETS, PhoneTally, requestsIn } from '../../server/phone-tally.js';
 
 const sources = {
@@ -50,6 +51,32 @@ describe('phone tally', () => {
     expect(ours).to.have.length(2 * (RENDER_DURATION_BUCKETS.length + 3));
     expect(ours).to.deep.equal(family(await registry.metrics(), 'deskprov_render_duration_seconds'));
     expect(family((await metrics.scrape()).body, 'deskprov_render_duration_seconds')).to.deep.equal(ours);
+  });
+
+  it('a worker\'s render durations add to the primary\'s histogram as if the primary had rendered them, taken only once', async () => {
+    const worker = createMetrics(sources);
+    const primary = createMetrics(sources);
+    const registry = new Registry();
+    const reference = new Histogram({ name: 'deskprov_render_duration_seconds', help: 'x', labelNames: ['vendor'], buckets: [...RENDER_DURATION_BUCKETS], registers: [registry] });
+    const seen: Array<[typeof worker, string, number]> = [[worker, 'yealink', 0.0002], [worker, 'yealink', 0.004], [worker, 'polycom', 0.02], [primary, 'yealink', 0.0003], [primary, 'sangoma-s', 0.1]];
+    for (const [m, vendor, s] of seen) {
+      m.observeRender(vendor, s);
+      reference.observe({ vendor }, s);
+    }
+    const sent = JSON.parse(JSON.stringify({ type: 'rendered', renders: worker.takeRenders() })) as unknown;
+    expect(isFromWorker(sent)).to.equal(true);
+    expect(worker.takeRenders(), 'nothing rendered since').to.equal(null);
+    primary.addRenders((sent as { renders: RenderTallies }).renders);
+    const ours = family((await primary.scrape()).body, 'deskprov_render_duration_seconds');
+    expect(ours).to.have.length(3 * (RENDER_DURATION_BUCKETS.length + 3));
+    // The same lines; the vendors in another order (the primary saw the worker's polycom last).
+    expect(ours).to.have.members(family(await registry.metrics(), 'deskprov_render_duration_seconds'));
+    // Not a tally of these buckets: not taken for a message.
+    const good = { yealink: { buckets: RENDER_DURATION_BUCKETS.map(() => 0).concat(1), sum: 1, count: 1 } };
+    expect(isFromWorker({ type: 'rendered', renders: good })).to.equal(true);
+    for (const bad of [null, [], { yealink: { ...good.yealink, buckets: [1] } }, { yealink: { ...good.yealink, count: 0.5 } }, { yealink: { ...good.yealink, sum: 'x' } }, { yealink: null }]) {
+      expect(isFromWorker({ type: 'rendered', renders: bad }), JSON.stringify(bad)).to.equal(false);
+    }
   });
 
   it('a worker\'s tally adds to the primary\'s counts and durations, and is taken only once', async () => {
