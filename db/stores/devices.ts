@@ -307,20 +307,7 @@ export class DeviceStore {
     const cached = this.heads.get(mac);
     if (cached !== undefined) return cached;
     const r = this.headOf.get(mac);
-    return this.keepHead(mac, r ? { mac: r[0] as Mac, vendor: r[1], model: r[2], configVersion: r[3], createdAt: r[4], fetchedVersion: r[5] } : null);
-  }
-
-  /** The head `head` would return from memory; undefined when it would read it. */
-  cachedHead(mac: string): DeviceHead | null | undefined {
-    return this.heads.get(mac);
-  }
-
-  /** The head of a device row read by another statement (null: no such device), kept as `head` keeps its own. */
-  headFromRow(mac: string, d: DeviceRow | null): DeviceHead | null {
-    return this.keepHead(mac, d ? { mac: d.mac, vendor: d.vendor, model: d.model, configVersion: d.configVersion, createdAt: d.createdAt, fetchedVersion: d.fetchedVersion } : null);
-  }
-
-  private keepHead(mac: string, head: DeviceHead | null): DeviceHead | null {
+    const head: DeviceHead | null = r ? { mac: r[0] as Mac, vendor: r[1], model: r[2], configVersion: r[3], createdAt: r[4], fetchedVersion: r[5] } : null;
     // Never cache what a transaction may still roll back.
     if (this.db.inTransaction) return head;
     if (this.heads.size >= HEAD_CACHE_MAX) this.heads.clear();

@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 import type { EnumerationGuard, FailureKind } from './enumeration-guard.js';
 import type { FetchRecorder } from './fetch-recorder.js';
 import type { FetchFold } from './fetch-folds.js';
-import type { Renderer, RenderedFile, RenderSource } from './renderer.js';
+import type { Renderer, RenderedFile } from './renderer.js';
 import type { PhoneAccess } from './phone-access.js';
 import { UserAgentCache } from './user-agent-cache.js';
 import { AnswerMemo } from './answer-memo.js';
@@ -136,22 +136,11 @@ export class ProvisioningService {
       return text(403, 'Forbidden');
     }
 
-    // The lean row only: the full record is read when a file has to be rendered. But a device
-    // file asked for a device whose head is not in memory (not asked for since a start or a
-    // change) is most likely rendered or served from a stored render: its row is read with its
-    // view's parts at once, one read instead of two if it renders (a fresh process's first
-    // fetches with no stored render: 5,800-6,000/s with two reads). A phone worker renders nothing.
-    let device: DeviceHead | null | undefined = null;
-    let loaded: RenderSource | null = null;
+    // The lean row only: the full record is read when a file has to be rendered.
+    let device: DeviceHead | null = null;
     let match: FileMatch | undefined;
     if (mac) {
-      device = this.d.replica || process.env.NOSKIP ? this.d.devices.head(mac) : this.d.devices.cachedHead(mac);
-      if (device === undefined) {
-        if (matches.some((m) => m.kind === 'device')) {
-          loaded = this.d.renderer.source(mac);
-          device = this.d.devices.headFromRow(mac, loaded?.device ?? null);
-        } else device = this.d.devices.head(mac);
-      }
+      device = this.d.devices.head(mac);
       // A reserved MAC (broadcast, multicast) is never a phone's, so never registered.
       if (!device && this.d.config.provisioning.autoRegister && reservedMacReason(mac) === null) {
         if (this.d.replica) throw new DeferToPrimary('auto-register');
@@ -172,7 +161,7 @@ export class ProvisioningService {
       if (denied) return { ...denied, vendor: match.vendor, kind: match.kind };
     }
 
-    const res = this.serve(req, match, device, loaded);
+    const res = this.serve(req, match, device);
     res.vendor = match.vendor;
     res.kind = match.kind;
     if (device) {
@@ -199,8 +188,7 @@ export class ProvisioningService {
     );
   }
 
-  /** `loaded`: the device's row and view parts when `handle` read them instead of its head. */
-  private serve(req: PhoneRequest, match: FileMatch, device: DeviceHead | null, loaded: RenderSource | null): PhoneResponse {
+  private serve(req: PhoneRequest, match: FileMatch, device: DeviceHead | null): PhoneResponse {
     const isRead = req.method === 'GET' || req.method === 'HEAD';
     switch (match.kind) {
       case 'device':
@@ -208,7 +196,7 @@ export class ProvisioningService {
         if (!isRead) return text(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
         const file =
           match.kind === 'device' && device
-            ? this.d.renderer.deviceFile(device, match.template ?? 'device', () => loaded ?? this.d.renderer.source(device.mac))
+            ? this.d.renderer.deviceFile(device, match.template ?? 'device', () => this.d.renderer.source(device.mac))
             : this.d.renderer.commonFile(match.vendor, match.template ?? 'common', match.family);
         if (!file) return text(404, 'Not Found');
         return this.fileResponse(req, file);

@@ -230,8 +230,6 @@ describe('admin API answers: headers and no internals', () => {
     h.ctx.stores.users.list = boom;
     h.ctx.stores.devices.get = boom;
     h.ctx.stores.devices.head = boom;
-    // A device file's first read when its head is not in memory: its row with its view's parts.
-    h.ctx.stores.viewParts.withDevice = boom;
     const api = await h.http.get('/api/v1/users').set('Authorization', h.auth);
     expect(api.status).to.equal(500);
     expect(api.body).to.deep.equal({ error: { code: 'internal', message: 'internal error' } });
