@@ -91,7 +91,8 @@ describe('phone workers (real processes)', function () {
       http: { host: '127.0.0.1', port, phoneWorkers: 1, acceptors: 4 },
       database: { path: join(dir, 'deskprov.db') },
       admin: { token: TOKEN },
-      provisioning: { baseUrl: `http://127.0.0.1:${port}/` },
+      // Nothing rendered ahead: a file is rendered by whichever process a phone asks first.
+      provisioning: { baseUrl: `http://127.0.0.1:${port}/`, prerender: false },
       sip: { bindHost: '127.0.0.1', port: 0 },
       security: { enumeration: { maxFailures: 20 } },
       log: { level: 'info' },
@@ -135,6 +136,53 @@ describe('phone workers (real processes)', function () {
       return (await workerServed()) > before;
     });
     expect(bodies.size).to.equal(1);
+  });
+
+  it('the worker renders a file with no stored render itself, and the primary stores that render', async () => {
+    const counter = 'deskprov_phone_requests_total{vendor="yealink",kind="device",status="200"}';
+    const renders = 'deskprov_render_duration_seconds_count{vendor="yealink"}';
+    // A count not shown yet is 0.
+    const count = async (name: string) => (await metric(name)) || 0;
+    // Until the tallies of earlier tests' requests have all arrived (workers send them every 250 ms).
+    const settled = async () => {
+      for (let before = await count(counter); ; ) {
+        await new Promise((r) => setTimeout(r, 600));
+        const now = await count(counter);
+        if (now === before) return;
+        before = now;
+      }
+    };
+    // A new device each try, until the worker has answered some of its first fetches.
+    for (let attempt = 0; ; attempt++) {
+      const mac = `001565aabb7${attempt}`;
+      expect((await api('POST', 'devices', { mac, vendor: 'yealink', model: 'T54W', ownerExtension: '1001' })).status).to.equal(201);
+      await settled();
+      const [served0, worker0, renders0] = [await count(counter), await count('deskprov_phone_worker_requests_total'), await count(renders)];
+      // One request on each connection at once: both processes get first fetches of the file.
+      const ua = `Yealink SIP-T54W 96.86.0.100 ${mac.match(/../g)!.join(':')}`;
+      const answers = await Promise.all(Array.from({ length: CONNECTIONS }, () => req('GET', `/${mac}.cfg`, { headers: { 'User-Agent': ua } })));
+      expect(answers.every((a) => a.status === 200 && a.body.includes('first-secret'))).to.equal(true);
+      expect(new Set(answers.map((a) => a.body)).size, 'the same bytes from either process').to.equal(1);
+      await until('the worker\'s tally', async () => (await count(counter)) - served0 === CONNECTIONS);
+      const byWorker = (await count('deskprov_phone_worker_requests_total')) - worker0;
+      if (byWorker === 0 && attempt < 5) continue;
+      expect(byWorker, 'first fetches the worker answered').to.be.above(0);
+      // Rendered once by each process that answered (then cached there), none passed on: a
+      // worker that passed its requests to the primary would leave one render where two are due.
+      // The worker's render arrives with its tally.
+      const processes = 1 + (byWorker < CONNECTIONS ? 1 : 0);
+      await until('the renders counted', async () => (await count(renders)) - renders0 === processes);
+      // The worker wrote nothing itself; the primary stored the render it was sent (or its own).
+      const db = new Database(join(dir, 'deskprov.db'), { readonly: true });
+      try {
+        const stored = () => db.prepare("SELECT body FROM rendered_files WHERE mac = ? AND template = 'device'").get(mac) as { body: Buffer } | undefined;
+        await until('the stored render', () => stored() !== undefined);
+        expect(stored()!.body.toString()).to.equal(answers[0]!.body);
+      } finally {
+        db.close();
+      }
+      return;
+    }
   });
 
   it('never serves a stale config after an acknowledged change, whichever process answers', async () => {
