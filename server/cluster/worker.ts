@@ -183,7 +183,8 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
     force.unref();
     void closing.then(() => {
       db.close();
-      // Exit once the last fetch records are written to the channel.
+      // Exit once the last fetch records and renders are written to the channel.
+      ctx.storedRenders.flush(); // to the primary (ChannelRenderSink): the database is not needed
       void ctx.recorder.close(); // what it counted and buffered is sent before this returns
       sendAnswered();
       void lastWrite.then(() => {
