@@ -79,8 +79,8 @@ class ChannelFetchWriter implements FetchWriter {
 const RENDERS_PER_MESSAGE = 16;
 
 /**
- * Where a worker's renders go to be stored: to the primary, which writes them (the worker only
- * reads). Handed over, they count as done: the worker keeps each in its own render cache, and
+ * Where a worker's renders go to be stored: to the primary, which writes them (the worker writes
+ * nothing). Handed over, they count as done: the worker keeps each in its own render cache, and
  * the primary finds them among its own buffered renders until they are written.
  */
 class ChannelRenderSink implements RenderWriteSink {
