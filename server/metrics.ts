@@ -4,7 +4,7 @@
  * increments; gauges that cost a query are read only when /metrics is scraped.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { bucketOf, PHONE_DURATION_BUCKETS, PhoneTally, type PhoneTallyData } from './phone-tally.js';
+import { DurationTally, isDurationCounts, PHONE_DURATION_BUCKETS, PhoneTally, type PhoneTallyData } from './phone-tally.js';
 
 /** Where the scrape-time gauges read from (the stores and guards already in the context). */
 export interface MetricSources {
@@ -205,7 +205,7 @@ interface HistogramEntry {
 /** Upper bounds, in seconds, of deskprov_render_duration_seconds's buckets. */
 export const RENDER_DURATION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
 
-/** Durations counted in a histogram's buckets (the last slot: past its last bound), plain numbers. */
+/** A DurationTally's counts as a phone worker sends them. */
 export interface DurationCounts {
   buckets: number[];
   sum: number;
@@ -218,35 +218,11 @@ export type RenderTallies = Record<string, DurationCounts>;
 /** Whether `v` is a RenderTallies of RENDER_DURATION_BUCKETS (a worker's message, checked). */
 export function isRenderTallies(v: unknown): v is RenderTallies {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  return Object.values(v).every(
-    (t: unknown) =>
-      typeof t === 'object' && t !== null &&
-      Array.isArray((t as DurationCounts).buckets) && (t as DurationCounts).buckets.length === RENDER_DURATION_BUCKETS.length + 1 &&
-      (t as DurationCounts).buckets.every((n) => Number.isSafeInteger(n) && n >= 0) &&
-      Number.isFinite((t as DurationCounts).sum) && Number.isSafeInteger((t as DurationCounts).count),
-  );
-}
-
-class DurationTally implements DurationCounts {
-  readonly buckets: number[];
-  sum = 0;
-  count = 0;
-
-  constructor(private readonly bounds: readonly number[]) {
-    this.buckets = new Array<number>(bounds.length + 1).fill(0);
-  }
-
-  observe(seconds: number): void {
-    this.buckets[bucketOf(this.bounds, seconds)]!++;
-    this.sum += seconds;
-    this.count++;
-  }
-
-  add(d: DurationCounts): void {
-    d.buckets.forEach((n, i) => (this.buckets[i]! += n));
-    this.sum += d.sum;
-    this.count += d.count;
-  }
+  return Object.values(v).every((t: unknown) => {
+    if (typeof t !== 'object' || t === null) return false;
+    const { buckets, sum, count } = t as Partial<Record<keyof DurationCounts, unknown>>;
+    return isDurationCounts(buckets, sum, RENDER_DURATION_BUCKETS) && Number.isSafeInteger(count);
+  });
 }
 
 /**

@@ -20,6 +20,39 @@ export function bucketOf(bounds: readonly number[], seconds: number): number {
   return b;
 }
 
+/** Durations counted in a histogram's buckets (the last slot: past its last bound), plain numbers. */
+export class DurationTally {
+  readonly buckets: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.buckets = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  observe(seconds: number): void {
+    this.buckets[bucketOf(this.bounds, seconds)]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+
+  /** Adds another process's counts (checked with isDurationCounts when they came over IPC). */
+  add(d: { buckets: readonly number[]; sum: number }): void {
+    for (let b = 0; b < this.buckets.length; b++) {
+      this.buckets[b]! += d.buckets[b]!;
+      this.count += d.buckets[b]!;
+    }
+    this.sum += d.sum;
+  }
+}
+
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Whether `buckets` and `sum` are a DurationTally's of `bounds`, as a worker's message carries them. */
+export function isDurationCounts(buckets: unknown, sum: unknown, bounds: readonly number[]): boolean {
+  return Array.isArray(buckets) && buckets.length === bounds.length + 1 && buckets.every(count) && typeof sum === 'number' && Number.isFinite(sum) && sum >= 0;
+}
+
 /** [vendor, file kind, status, requests]; null vendor or kind: the request matched none. */
 export type PhoneCount = [string | null, string | null, number, number];
 
@@ -35,35 +68,25 @@ export interface PhoneTallyData {
 export class PhoneTally {
   /** By vendor, then kind, then status: a few strings and numbers from small sets, no key to build. */
   private counts = new Map<string | null, Map<string | null, Map<number, PhoneCount>>>();
-  private buckets = new Array<number>(PHONE_DURATION_BUCKETS.length + 1).fill(0);
-  private sum = 0;
-  private total = 0;
+  private times = new DurationTally(PHONE_DURATION_BUCKETS);
 
   observe(vendor: string | null, kind: string | null, status: number, seconds: number): void {
     this.count(vendor, kind, status, 1);
-    this.buckets[bucketOf(PHONE_DURATION_BUCKETS, seconds)]!++;
-    this.sum += seconds;
-    this.total++;
+    this.times.observe(seconds);
   }
 
   /** Adds a tally another process took (checked with isTallyData when it came over IPC). */
   add(d: PhoneTallyData): void {
     for (const [vendor, kind, status, n] of d.counts) this.count(vendor, kind, status, n);
-    for (let b = 0; b < this.buckets.length; b++) {
-      this.buckets[b]! += d.buckets[b]!;
-      this.total += d.buckets[b]!;
-    }
-    this.sum += d.sum;
+    this.times.add(d);
   }
 
   /** Everything counted since the last take (null: nothing), and starts again from zero. */
   take(): PhoneTallyData | null {
-    if (this.total === 0) return null;
-    const d: PhoneTallyData = { counts: [...this.countsByLabel()], buckets: this.buckets, sum: this.sum };
+    if (this.times.count === 0) return null;
+    const d: PhoneTallyData = { counts: [...this.countsByLabel()], buckets: this.times.buckets, sum: this.times.sum };
     this.counts = new Map();
-    this.buckets = new Array<number>(PHONE_DURATION_BUCKETS.length + 1).fill(0);
-    this.sum = 0;
-    this.total = 0;
+    this.times = new DurationTally(PHONE_DURATION_BUCKETS);
     return d;
   }
 
@@ -71,8 +94,8 @@ export class PhoneTally {
     for (const byKind of this.counts.values()) for (const byStatus of byKind.values()) yield* byStatus.values();
   }
 
-  durations(): { buckets: readonly number[]; sum: number; count: number } {
-    return { buckets: this.buckets, sum: this.sum, count: this.total };
+  durations(): DurationTally {
+    return this.times;
   }
 
   private count(vendor: string | null, kind: string | null, status: number, n: number): void {
@@ -93,7 +116,6 @@ export function requestsIn(d: PhoneTallyData): number {
 
 /** A tally's shape: what the primary checks a worker's message for before adding it. */
 const nameOrNull = (v: unknown) => v === null || typeof v === 'string';
-const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 
 export function isTallyData(d: unknown): d is PhoneTallyData {
   if (typeof d !== 'object' || d === null) return false;
@@ -101,11 +123,6 @@ export function isTallyData(d: unknown): d is PhoneTallyData {
   return (
     Array.isArray(counts) &&
     counts.every((c) => Array.isArray(c) && c.length === 4 && nameOrNull(c[0]) && nameOrNull(c[1]) && Number.isInteger(c[2]) && count(c[3])) &&
-    Array.isArray(buckets) &&
-    buckets.length === PHONE_DURATION_BUCKETS.length + 1 &&
-    buckets.every(count) &&
-    typeof sum === 'number' &&
-    Number.isFinite(sum) &&
-    sum >= 0
+    isDurationCounts(buckets, sum, PHONE_DURATION_BUCKETS)
   );
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Db } from '../index.js';
 
 /** One stored render of a device file (see migration 005 and server/services/stored-renders.ts). */
@@ -45,6 +46,14 @@ export const PUT_RENDER_SQL = `INSERT INTO rendered_files (mac, template, stamp,
       ON CONFLICT (mac, template) DO UPDATE SET stamp = excluded.stamp, config_version = excluded.config_version,
         body = excluded.body, etag = excluded.etag, content_type = excluded.content_type, line_user = excluded.line_user,
         extension = excluded.extension, rendered_at = excluded.rendered_at`;
+
+/**
+ * A body as its UTF-8 text, for passing it to another thread or process (null: not valid UTF-8).
+ * A render always is, and its text turns back into the same bytes.
+ */
+export function bodyText(body: Buffer): string | null {
+  return isUtf8(body) ? body.toString('utf8') : null;
+}
 
 /** PUT_RENDER_SQL's parameters for one render. */
 export function putParams(r: RenderWrite): PutParams {

@@ -3,9 +3,8 @@
  * A worker is this same code base forked by the primary: its messages are trusted for shape,
  * but the primary still ignores anything that does not look like one of these.
  */
-import { isUtf8 } from 'node:buffer';
 import type { FetchRecord } from '../../db/stores/devices.js';
-import type { RenderWrite } from '../../db/stores/rendered-files.js';
+import { bodyText, type RenderWrite } from '../../db/stores/rendered-files.js';
 import type { Config } from '../config.js';
 import { isRenderTallies, type RenderTallies } from '../metrics.js';
 import { isTallyData, type PhoneTallyData } from '../phone-tally.js';
@@ -88,8 +87,9 @@ export type RenderRow = [
 ];
 
 export function toRenderRow(w: RenderWrite): RenderRow {
-  const utf8 = isUtf8(w.body);
-  return [w.mac, w.template, w.stamp, w.configVersion, w.body.toString(utf8 ? 'utf8' : 'base64'), utf8 ? 'utf8' : 'base64', w.etag, w.contentType, w.lineUser, w.extension, w.deviceCreatedAt, w.renderedAt];
+  const text = bodyText(w.body);
+  const [body, encoding] = text !== null ? [text, 'utf8' as const] : [w.body.toString('base64'), 'base64' as const];
+  return [w.mac, w.template, w.stamp, w.configVersion, body, encoding, w.etag, w.contentType, w.lineUser, w.extension, w.deviceCreatedAt, w.renderedAt];
 }
 
 const str = (v: unknown): v is string => typeof v === 'string';

@@ -25,11 +25,10 @@
  * not written is written on the main connection, and so is everything after; the main connection
  * checkpoints again.
  */
-import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
 import { restoreAutoCheckpoint, WAL_AUTOCHECKPOINT_PAGES, type Db } from '../../db/index.js';
-import { PUT_RENDER_SQL, putParams, type PutParams, type RenderWrite, type RenderedFileStore } from '../../db/stores/rendered-files.js';
+import { bodyText, PUT_RENDER_SQL, putParams, type PutParams, type RenderWrite, type RenderedFileStore } from '../../db/stores/rendered-files.js';
 import type { RenderWriteSink } from './stored-renders.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -132,7 +131,7 @@ export const BACKSTOP_PAGES = WAL_AUTOCHECKPOINT_PAGES * 50;
  */
 function threadParams(w: RenderWrite): PutParams {
   const p = putParams(w);
-  if (isUtf8(w.body)) p[4] = w.body.toString('utf8');
+  p[4] = bodyText(w.body) ?? w.body;
   return p;
 }
 
