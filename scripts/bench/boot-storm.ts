@@ -39,6 +39,7 @@ import { runLoad, type LoadSummary } from './lib/load.js';
 import { parseConfig } from '../../server/config.js';
 import { parseDuration } from '../../server/domain/duration.js';
 import { startBareNode } from './lib/bare-node.js';
+import { machineCpuMs, somaxconn, tcpCounters, tcpSince, treeCpuMs, type TcpCounters } from './lib/kernel.js';
 import { nginxRssMb, startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
 import { seedDatabase } from './lib/seed.js';
@@ -95,6 +96,8 @@ const root = join(dir, 'www');
 mkdirSync(root);
 const stops: Array<() => Promise<unknown>> = [];
 
+/** ", 12 listen overflows, 12 SYN retransmits" when the storm had any, else nothing. */
+const overflowNote = (t: TcpCounters | null) => (t && (t.listenOverflows || t.synRetransmits) ? `, ${t.listenOverflows} listen overflows, ${t.synRetransmits} SYN retransmits` : '');
 const phonesFor = (list: BenchPhone[], pick: (p: BenchPhone) => string[]) => list.map((p) => ({ ua: p.ua, paths: pick(p) }));
 const uniq = (xs: string[]) => [...new Set(xs)];
 
@@ -148,8 +151,8 @@ async function main(): Promise<void> {
   await settle();
   const nginxConfigs = await runWrkOnce(dir, origin(nginx.port), configs, 64, opts.threads);
   const servers = [
-    { name: 'nginx', port: () => nginx.port },
-    { name: 'deskprov', port: () => deskprov.port },
+    { name: 'nginx', port: () => nginx.port, pid: () => nginx.pid },
+    { name: 'deskprov', port: () => deskprov.port, pid: () => deskprov.pid },
   ];
   // wrk also measures ceilings for a Node server here (lib/bare-node.ts): the same files from
   // memory in as many processes as deskprov, each with as many accept handles, with nothing of
@@ -193,14 +196,31 @@ async function main(): Promise<void> {
 
   // 3. The storm: every phone on its own connection, all at once, 3 files each.
   const stormPhones = phonesFor(phones.slice(0, opts.storm), (p) => p.storm);
-  const storm = (port: number) => runLoad({ mode: 'storm', origin: origin(port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
-  const storms: Array<{ server: string; r: LoadSummary }> = [];
+  // Each storm with the kernel's listen-queue overflows and SYN retransmits during it: a phone
+  // whose connection found the accept queue full waits 1 s (then 3 s) for its SYN to be sent again.
+  // Also the CPU the server's processes used during it, and the machine's idle and stolen time: a
+  // storm slower than usual says whether the server worked more, or waited, or lost its cores.
+  type StormResult = LoadSummary & { tcp: TcpCounters | null; serverCpuMs: number; machine: { idleMs: number; stealMs: number } | null };
+  const storm = async (port: number, pid: number): Promise<StormResult> => {
+    const before = tcpCounters();
+    const cpu = treeCpuMs(pid);
+    const machine = machineCpuMs();
+    const r = await runLoad({ mode: 'storm', origin: origin(port), phones: stormPhones, expected, connections: 0, durationMs: 0, warmupMs: 0, saveDir: null }, opts.threads);
+    const after = machineCpuMs();
+    return {
+      ...r,
+      tcp: tcpSince(before),
+      serverCpuMs: treeCpuMs(pid) - cpu,
+      machine: machine && after ? { idleMs: after.idle - machine.idle, stealMs: after.steal - machine.steal } : null,
+    };
+  };
+  const storms: Array<{ server: string; r: StormResult }> = [];
   for (const s of servers) {
     await settle();
     if (s.name === 'deskprov') await windowPassed(deskprovLoadEnd);
-    const r = await storm(s.port());
+    const r = await storm(s.port(), s.pid());
     storms.push({ server: s.name, r });
-    console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}`);
+    console.log(`storm ${s.name}: ${r.seconds} s for ${r.requests} requests, p99 ${r.p99} ms, errors ${r.errors}${overflowNote(r.tcp)}`);
   }
   // The same storm on a freshly started deskprov: nothing of the phones in memory, no folds open
   // (every fetch gets a row), code not yet optimised beyond its warm-up. Same port, so same
@@ -211,9 +231,9 @@ async function main(): Promise<void> {
   await deskprov.stop();
   deskprov = await startDeskprov({ dir, dbPath, port, workers: opts.workers, fetchLogThread: opts.fetchLogThread, config });
   const coldReadySeconds = await waitUntilReady(deskprov.port);
-  const cold = await storm(deskprov.port);
+  const cold = await storm(deskprov.port, deskprov.pid);
   storms.push({ server: 'deskprov, fresh process', r: cold });
-  console.log(`storm deskprov, fresh process (ready after ${coldReadySeconds} s): ${cold.seconds} s, errors ${cold.errors}`);
+  console.log(`storm deskprov, fresh process (ready after ${coldReadySeconds} s): ${cold.seconds} s, errors ${cold.errors}${overflowNote(cold.tcp)}`);
   // The floor for a Node server: deskprov's phone lane alone (lib/bare-node.ts, the files from
   // memory, nothing of deskprov's own work) in as many processes, its first storm on a freshly
   // started process and then the same storm again.
@@ -221,9 +241,9 @@ async function main(): Promise<void> {
   const floor = await startBareNode(root, 1 + opts.workers, ACCEPTORS, 'lane');
   stops.push(() => floor.stop());
   for (const name of ['lane only, fresh process', 'lane only']) {
-    const r = await storm(floor.port);
+    const r = await storm(floor.port, floor.pid);
     storms.push({ server: name, r });
-    console.log(`storm ${name}: ${r.seconds} s, errors ${r.errors}`);
+    console.log(`storm ${name}: ${r.seconds} s, errors ${r.errors}${overflowNote(r.tcp)}`);
   }
   await floor.stop();
   const nginxRss = round(nginxRssMb(nginx.pid));
@@ -247,8 +267,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nBoot storm: ${opts.storm.toLocaleString('en-US')} phones at once, each on its own connection, 3 files each`);
   console.log(`(deskprov: the process of the runs above, its repeat windows passed; then a freshly started one once ready. lane only: deskprov's phone lane serving the files from memory in ${1 + opts.workers} process${opts.workers ? 'es' : ''}, a floor for a Node server here)`);
-  console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'x nginx time'],
-    storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, round(s.r.seconds / nginxStorm, 2)])));
+  console.log(`(listen overflows: connections the kernel dropped because a listen queue was full; SYN retransmits: the phones' SYNs sent again, 1 s and more later. Host-wide counters; net.core.somaxconn here: ${somaxconn() ?? 'unknown'}, the cap on every backlog)`);
+  const tcpCell = (t: TcpCounters | null, k: keyof TcpCounters) => (t ? t[k] : 'n/a');
+  console.log(`(server CPU: the server's processes, user + system; idle and steal: the machine's, all cores, while the storm ran)`);
+  console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'listen overflows', 'SYN retransmits', 'server CPU ms', 'idle ms', 'steal ms', 'x nginx time'],
+    storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, tcpCell(s.r.tcp, 'listenOverflows'), tcpCell(s.r.tcp, 'synRetransmits'), s.r.serverCpuMs, s.r.machine?.idleMs ?? 'n/a', s.r.machine?.stealMs ?? 'n/a', round(s.r.seconds / nginxStorm, 2)])));
   console.log(`\nFirst fetch: each device's config once (nothing of the device in memory), wrk -t${opts.threads}, 64 connections`);
   console.log(table(['server', 'served from', 'configs', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'x nginx'], [
     ['deskprov, fresh process', 'stored render', fresh.requests, fresh.reqPerSec, fresh.p50, fresh.p99, fresh.errors, fresh.non2xx, round(fresh.reqPerSec / nginxConfigs.reqPerSec, 2)],

@@ -24,6 +24,8 @@ const BACKLOG = 4096;
 
 export interface RunningBareNode {
   port: number;
+  /** The first process (the others are its children). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startBareNode(root: string, processes: number, acceptors: 
   });
   return {
     port,
+    pid: child.pid ?? 0,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
