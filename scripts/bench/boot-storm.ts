@@ -23,7 +23,9 @@
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each:
  *     against nginx, against deskprov (the process of step 2, once its repeat windows have passed,
  *     and a freshly started one once it is ready), and against the phone lane alone as a floor for
- *     a Node server (its first storm on a fresh process, then a second).
+ *     a Node server (its first storm on a fresh process, then a second). Each storm also reports
+ *     the kernel's listen-queue overflows and SYN retransmits during it (lib/kernel.ts), the CPU
+ *     the server's processes used, and the machine's idle and stolen time.
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
  * Before each measured run, every fetch record deskprov owes for the runs before is written
  * (deskprov_fetch_records_pending 0), so no run, deskprov's or another server's, pays for an earlier one.
