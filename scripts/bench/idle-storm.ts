@@ -13,12 +13,13 @@
  * and writes bench-results/idle-storm.json.
  */
 import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { positiveInt } from './lib/args.js';
 import { runLoad } from './lib/load.js';
 import { startNginx } from './lib/nginx.js';
+import { cpuMsOf } from './lib/kernel.js';
 import { seedDatabase } from './lib/seed.js';
 import { childrenOf, START_NODE_ARGS, startDeskprov, waitUntilReady, waitUntilWritten } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
@@ -40,11 +41,6 @@ const dbPath = join(dir, 'deskprov.db');
 const root = join(dir, 'www');
 mkdirSync(root);
 
-/** CPU ms a process used so far (user + system, from /proc). */
-const cpuMs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const origin = (port: number) => `http://127.0.0.1:${port}`;
 
 async function main(): Promise<void> {
@@ -72,9 +68,9 @@ async function main(): Promise<void> {
         await waitUntilWritten(s.port);
         await new Promise((r) => setTimeout(r, opts.idle * 1000));
         const n = await storm(nginx.port);
-        const before = pids.reduce((t, p) => t + cpuMs(p), 0);
+        const before = pids.reduce((t, p) => t + cpuMsOf(p), 0);
         const r = await storm(s.port);
-        const cpu = pids.reduce((t, p) => t + cpuMs(p), 0) - before;
+        const cpu = pids.reduce((t, p) => t + cpuMsOf(p), 0) - before;
         await waitUntilWritten(s.port);
         await s.stop();
         const row = { run, flags, nginxSeconds: n.seconds, seconds: r.seconds, xNginx: round(r.seconds / n.seconds, 2), p99: r.p99, errors: r.errors, cpuMs: cpu };

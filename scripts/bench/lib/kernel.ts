@@ -7,6 +7,7 @@
  * - synRetransmits: SYNs sent again by this host's clients (here: the benchmark's phones).
  */
 import { readFileSync } from 'node:fs';
+import { childrenOf } from './server.js';
 
 export interface TcpCounters {
   listenOverflows: number;
@@ -52,24 +53,20 @@ export function somaxconn(): number | null {
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build in use). */
 const TICK_MS = 10;
 
-/** CPU time (user + system, ms) used so far by `pid` and its children (0 for any that is gone). */
-export function treeCpuMs(pid: number): number {
-  const ofPid = (p: number) => {
-    try {
-      // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) * TICK_MS;
-    } catch {
-      return 0;
-    }
-  };
-  let children: number[] = [];
+/** CPU time (user + system, ms) used so far by process `pid` (0 once it is gone). */
+export function cpuMsOf(pid: number): number {
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
   } catch {
-    // no children file (old kernel) or the process is gone
+    return 0;
   }
-  return [pid, ...children].reduce((t, p) => t + ofPid(p), 0);
+}
+
+/** The same for `pid` and its children (a server and its workers). */
+export function treeCpuMs(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((t, p) => t + cpuMsOf(p), 0);
 }
 
 /** The machine's CPU time so far (ms, all cores): busy, idle and stolen by the hypervisor. */
