@@ -1,6 +1,9 @@
 /**
- * The kernel's TCP counters that say whether a storm overflowed a listen queue (Linux, from
- * /proc/net/netstat; host-wide, client and servers together, since all run on this machine).
+ * What the kernel says about a storm (Linux, from /proc): the TCP counters that say whether it
+ * overflowed a listen queue, the CPU time of the server's processes, and the machine's.
+ *
+ * The TCP counters (/proc/net/netstat) are host-wide: client and servers together, since all
+ * run on this machine.
  *
  * - listenOverflows: connections that found a listening socket's accept queue full. The kernel
  *   dropped their SYN (or final ACK) and the phone waits for TCP's retransmit: 1 s, then 3 s.
