@@ -42,10 +42,10 @@ import { parseConfig } from '../../server/config.js';
 import { parseDuration } from '../../server/domain/duration.js';
 import { startBareNode } from './lib/bare-node.js';
 import { machineCpuMs, somaxconn, tcpCounters, tcpSince, treeCpuMs, type TcpCounters } from './lib/kernel.js';
-import { nginxRssMb, startNginx } from './lib/nginx.js';
+import { startNginx } from './lib/nginx.js';
 import type { BenchPhone } from './lib/phones.js';
 import { seedDatabase } from './lib/seed.js';
-import { startDeskprov, waitUntilReady, waitUntilWritten, type RunningServer } from './lib/server.js';
+import { startDeskprov, treeRssMbOf, waitUntilReady, waitUntilWritten, type RunningServer } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 import { runWrk, runWrkOnce } from './lib/wrk.js';
 
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     console.log(`storm ${name}: ${r.seconds} s, errors ${r.errors}${overflowNote(r.tcp)}`);
   }
   await floor.stop();
-  const nginxRss = round(nginxRssMb(nginx.pid));
+  const nginxRss = round(treeRssMbOf(nginx.pid));
 
   const ratio = (name: string, c: number, pick: 'loop' | 'wrk'): number => {
     const list = pick === 'loop' ? loops.map((l) => ({ ...l, rps: l.r.reqPerSec })) : wrks.map((w) => ({ ...w, rps: w.r.reqPerSec }));

@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { positiveInt } from './lib/args.js';
 import { runLoad } from './lib/load.js';
 import { startNginx } from './lib/nginx.js';
-import { cpuMsOf } from './lib/kernel.js';
+import { treeCpuMs } from './lib/kernel.js';
 import { seedDatabase } from './lib/seed.js';
-import { childrenOf, START_NODE_ARGS, startDeskprov, waitUntilReady, waitUntilWritten } from './lib/server.js';
+import { START_NODE_ARGS, startDeskprov, waitUntilReady, waitUntilWritten } from './lib/server.js';
 import { round, table, writeResult } from './lib/stats.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -63,14 +63,13 @@ async function main(): Promise<void> {
       for (const flags of sets) {
         s = await startDeskprov({ dir, dbPath, port, workers: 1, nodeArgs: flags.split(/\s+/).filter(Boolean) });
         await waitUntilReady(s.port);
-        const pids = [s.pid, ...childrenOf(s.pid)];
         await storm(s.port);
         await waitUntilWritten(s.port);
         await new Promise((r) => setTimeout(r, opts.idle * 1000));
         const n = await storm(nginx.port);
-        const before = pids.reduce((t, p) => t + cpuMsOf(p), 0);
+        const before = treeCpuMs(s.pid);
         const r = await storm(s.port);
-        const cpu = pids.reduce((t, p) => t + cpuMsOf(p), 0) - before;
+        const cpu = treeCpuMs(s.pid) - before;
         await waitUntilWritten(s.port);
         await s.stop();
         const row = { run, flags, nginxSeconds: n.seconds, seconds: r.seconds, xNginx: round(r.seconds / n.seconds, 2), p99: r.p99, errors: r.errors, cpuMs: cpu };

@@ -57,7 +57,7 @@ export function somaxconn(): number | null {
 const TICK_MS = 10;
 
 /** CPU time (user + system, ms) used so far by process `pid` (0 once it is gone). */
-export function cpuMsOf(pid: number): number {
+function cpuMsOf(pid: number): number {
   try {
     // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

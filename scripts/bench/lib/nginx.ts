@@ -3,7 +3,7 @@
  * own prefix and config (no system config, no access log). Installed with apt when missing.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort, waitForHttp } from './server.js';
@@ -81,24 +81,4 @@ http {
       clearTimeout(t);
     },
   };
-}
-
-/** Total RSS of nginx master + workers (MB). */
-export function nginxRssMb(masterPid: number): number {
-  let kb = 0;
-  const pids = [masterPid];
-  try {
-    const children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    pids.push(...children.map(Number));
-  } catch {
-    // no children listing
-  }
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
 }

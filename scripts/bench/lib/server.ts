@@ -59,7 +59,7 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** RSS of a process and its children (the phone workers), in MB. */
+/** RSS of a process and its children (deskprov's phone workers, nginx's workers), in MB. */
 export function treeRssMbOf(pid: number): number {
   const children = childrenOf(pid);
   const safe = (p: number) => {
