@@ -18,12 +18,21 @@ caller=$(digits "$caller")
 
 # The calling phone's MAC: the last MAC-looking token of its User-Agent (Yealink, Sangoma) ...
 mac=$(printf '%s' "${DESKPROV_UA:-}" | grep -oiE '([0-9a-f]{2}:){5}[0-9a-f]{2}|[0-9a-f]{12}' | tail -n 1 | tr -d ':' | tr 'A-F' 'a-f')
-# ... else ask deskprov: the phone the caller sits at (logout) or owns and whose line is the
-# caller's now (login). A caller who owns several such phones gets unknown-phone, not a guess.
+# ... else ask deskprov which phone carries the caller's line now: one the caller sits at as a
+# guest, or (login only: a guest sits down at someone's desk) one the caller owns with nobody
+# else at it. Exactly one such phone, or unknown-phone: a caller with several gets no guess.
+macs() { # <api path> <jq filter>: one MAC a line; fails when deskprov cannot answer
+  body=$(curl -fsS -m 5 -H "$auth" "$api/$1") && printf '%s' "$body" | jq -r "$2"
+}
 if [ -z "$mac" ] && [ -n "$caller" ]; then
-  if [ "$cmd" = logout ]; then q="sessions?active=true&extension=$caller"; f='.sessions[0].mac'
-  else q="devices?owner=$caller&state=owner"; f='if (.devices | length) == 1 then .devices[0].mac else null end'; fi
-  mac=$(curl -fsS -m 5 -H "$auth" "$api/$q" | jq -r "$f // empty" 2>/dev/null)
+  found=$(macs "sessions?active=true&extension=$caller" '.sessions[].mac') || { echo error; exit 0; }
+  if [ "$cmd" = login ]; then
+    owned=$(macs "devices?owner=$caller&state=owner" '.devices[].mac') || { echo error; exit 0; }
+    found="$found
+$owned"
+  fi
+  found=$(printf '%s\n' "$found" | grep -E '^[0-9a-f]{12}$' | sort -u)
+  [ "$(printf '%s\n' "$found" | grep -c .)" = 1 ] && mac=$found
 fi
 [ -n "$mac" ] || { echo unknown-phone; exit 0; }
 

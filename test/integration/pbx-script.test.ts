@@ -75,10 +75,12 @@ describe('scripts/pbx/deskprov-hotdesk.sh against a running deskprov', function 
   let server: Server;
   let env: NodeJS.ProcessEnv;
   before(function () {
-    for (const cmd of ['curl', 'jq']) if (!has(cmd)) this.skip(); // the Polycom path needs both
+    // The Polycom path needs both. CI installs them (.ci/run): there a missing one fails here.
+    for (const cmd of ['curl', 'jq']) if (!has(cmd) && process.env.CI === undefined) this.skip();
   });
-  beforeEach(async () => {
-    h = createHarness();
+  /** deskprov with `config` on a TCP socket: the office, Nico (400) owning the Polycom phone P. */
+  async function start(config: Record<string, unknown> = {}): Promise<void> {
+    h = createHarness({ config });
     await seedOffice(h);
     ok(await h.http.patch(`/api/v1/devices/${MAC.P}`).set('Authorization', h.auth).send({ ownerExtension: '400' }));
     const token = await pbxToken(h);
@@ -86,11 +88,13 @@ describe('scripts/pbx/deskprov-hotdesk.sh against a running deskprov', function 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     env = { PATH: process.env.PATH, DESKPROV_URL: `http://127.0.0.1:${port}`, DESKPROV_TOKEN: token, DESKPROV_UA: POLYCOM_UA };
-  });
-  afterEach(async () => {
+  }
+  async function stop(): Promise<void> {
     await new Promise((resolve) => server.close(resolve));
     h.destroy();
-  });
+  }
+  beforeEach(() => start());
+  afterEach(() => stop());
 
   const run = (...args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -108,6 +112,37 @@ describe('scripts/pbx/deskprov-hotdesk.sh against a running deskprov', function 
     // Now the phone carries 200's line, so 200 is the caller of *92.
     expect(await run('logout', '200')).to.equal('ok');
     expect(await sessions(h, { active: 'true' })).to.deep.equal([]);
+  });
+
+  it('*91 from a Polycom phone where a guest sits logs the next guest in there', async () => {
+    // 200 sits at Nico's phone, so the phone carries 200's line: 200 is the caller of *91.
+    ok(await h.http.post(`/api/v1/devices/${MAC.P}/login`).set('Authorization', h.auth).send({ extension: '200', pin: PIN['200'] }));
+    expect(await run('login', '200', '300', PIN['300'])).to.equal('ok');
+    expect((await sessions(h, { active: 'true' })).map((s) => [s.mac, s.extension])).to.deep.equal([[MAC.P, '300']]);
+    const ended = (await sessions(h, { extension: '200' }))[0]!;
+    expect([ended.mac, ended.endReason]).to.deep.equal([MAC.P, 'displaced']);
+  });
+
+  it('a caller on two phones at once gets unknown-phone for *91 and *92, and nothing changes', async () => {
+    // 200 sits at the Polycom phone and at desk 2 (with multipleLogin "allow", a guest may).
+    await stop();
+    await start({ hotdesk: { multipleLogin: 'allow' } });
+    for (const mac of [MAC.P, MAC.B]) ok(await h.http.post(`/api/v1/devices/${mac}/login`).set('Authorization', h.auth).send({ extension: '200', pin: PIN['200'] }));
+    const before = (await sessions(h, { active: 'true' })).map((s) => [s.mac, s.extension]);
+    expect(before).to.have.deep.members([[MAC.P, '200'], [MAC.B, '200']]);
+    expect(await run('login', '200', '300', PIN['300'])).to.equal('unknown-phone');
+    expect(await run('logout', '200')).to.equal('unknown-phone');
+    expect((await sessions(h, { active: 'true' })).map((s) => [s.mac, s.extension])).to.have.deep.members(before);
+  });
+
+  it('deskprov out of reach is error, not unknown-phone', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    env = { ...env, DESKPROV_URL: `http://127.0.0.1:${port}` };
+    expect(await run('login', '400', '200', PIN['200'])).to.equal('error');
+    expect(await run('logout', '200')).to.equal('error');
   });
 
   it('a wrong PIN is wrong-pin; a caller who owns two phones gets unknown-phone, not a guess', async () => {
