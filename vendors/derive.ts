@@ -83,6 +83,97 @@ function computeZoneOffset(zone: string, year: number): ZoneOffset {
   return { standardMinutes: Math.min(jan, jul), observesDst: jan !== jul };
 }
 
+/** One summer-time change of a zone, as phones that take their own rule fields want it. */
+export interface DstChange {
+  /** 1-12. */
+  month: number;
+  /** Day of the month of this year's change, 1-31. */
+  day: number;
+  /** 0 = Sunday ... 6 = Saturday. */
+  weekday: number;
+  /** Which of the month's weekdays it is: 1 (days 1-7) to 5 (days 29-31). */
+  week: number;
+  /** The month's last such weekday (within its last 7 days). */
+  last: boolean;
+  /** Wall-clock hour at the change, in the offset in force before it (0-23). */
+  hour: number;
+}
+
+export interface DstRule {
+  /** Summer time begins (the offset grows). */
+  start: DstChange;
+  /** Summer time ends. */
+  stop: DstChange;
+  /** Minutes added in summer (60 almost everywhere). */
+  savingMinutes: number;
+}
+
+const dstMemo = new Map<string, DstRule | null>();
+const WEEK_MINUTES = 7 * 24 * 60;
+
+/**
+ * When `zone` enters and leaves summer time in `year`, found from Intl (a weekly walk through the
+ * year, then a search to the minute). Phones whose default rules are the United States' (Polycom)
+ * need these written out, or a European phone changes weeks early and a southern one in the
+ * wrong season. null: no summer time, an unknown zone, or a year that is not one start and one
+ * stop of the same size (a zone that moved its standard offset).
+ */
+export function dstRule(zone: string, year = new Date().getUTCFullYear()): DstRule | null {
+  const key = `${zone}@${year}`;
+  let r = dstMemo.get(key);
+  if (r === undefined) {
+    r = computeDstRule(zone, year);
+    if (dstMemo.size >= MAX_MEMO) dstMemo.clear();
+    dstMemo.set(key, r);
+  }
+  return r && { start: { ...r.start }, stop: { ...r.stop }, savingMinutes: r.savingMinutes };
+}
+
+function computeDstRule(zone: string, year: number): DstRule | null {
+  const offsetAt = (minute: number) => computeOffsetMinutes(zone, new Date(minute * 60_000));
+  const end = Date.UTC(year + 1, 0, 1) / 60_000;
+  const changes: Array<{ at: number; before: number; after: number }> = [];
+  let at = Date.UTC(year, 0, 1) / 60_000;
+  let offset = offsetAt(at);
+  while (offset !== null && at < end && changes.length <= 2) {
+    const next = Math.min(at + WEEK_MINUTES, end);
+    const then = offsetAt(next);
+    if (then === null) return null;
+    if (then !== offset) {
+      // The first minute with the new offset (zones change at most twice a year, weeks apart).
+      let lo = at;
+      let hi = next;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (offsetAt(mid) === offset) lo = mid;
+        else hi = mid;
+      }
+      changes.push({ at: hi, before: offset, after: then });
+    }
+    at = next;
+    offset = then;
+  }
+  if (offset === null || changes.length !== 2) return null;
+  const start = changes.find((c) => c.after > c.before);
+  const stop = changes.find((c) => c.after < c.before);
+  if (!start || !stop || start.after - start.before !== stop.before - stop.after) return null;
+  return { start: changeOf(start), stop: changeOf(stop), savingMinutes: start.after - start.before };
+}
+
+function changeOf(c: { at: number; before: number }): DstChange {
+  const local = new Date((c.at + c.before) * 60_000); // the wall clock at the change, UTC getters
+  const day = local.getUTCDate();
+  const daysInMonth = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 0)).getUTCDate();
+  return {
+    month: local.getUTCMonth() + 1,
+    day,
+    weekday: local.getUTCDay(),
+    week: Math.floor((day - 1) / 7) + 1,
+    last: day + 7 > daysInMonth,
+    hour: local.getUTCHours(),
+  };
+}
+
 /** `+1`, `-5`, `+5:30`, `-3:30`, `0`: the form of Yealink's local_time.time_zone. */
 export function formatOffsetHours(minutes: number): string {
   if (minutes === 0) return '0';

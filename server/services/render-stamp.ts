@@ -4,7 +4,7 @@
  *  - the resolved template's fingerprint (vendor, name, origin, source text),
  *  - every config value a render reads (DeviceViewBuilder.renderInputs),
  *  - what the vendor adapters derive from the runtime: the zone's standard offset and DST this
- *    year (adapters compute it from Intl and the current year),
+ *    year, and its summer-time rule (adapters compute them from Intl and the current year),
  *  - RENDER_CODE_VERSION and the package version, for changes in adapters, views or helpers.
  * Everything a render reads from the database (device, owner or guest, session, location,
  * download credentials) is covered by the device's config_version: every change to it goes
@@ -12,12 +12,18 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { zoneOffset } from '../../vendors/derive.js';
+import { dstRule, zoneOffset, type DstChange } from '../../vendors/derive.js';
 import { projectPath } from '../project.js';
 import type { ResolvedTemplate } from './template-catalog.js';
 
-/** Bump whenever adapters, device views, escaping or template helpers change rendered bytes. */
-export const RENDER_CODE_VERSION = 1;
+/**
+ * Bump whenever adapters, device views, escaping or template helpers change rendered bytes.
+ * 2: Polycom and Yealink files carry the zone's summer-time rule.
+ */
+export const RENDER_CODE_VERSION = 2;
+
+/** A summer-time change as rules go (the weekday, which of the month's, the hour): the same every year. */
+const ruleOf = (c: DstChange) => [c.month, c.last ? 'last' : c.week, c.weekday, c.hour];
 
 const PACKAGE_VERSION = (() => {
   try {
@@ -52,7 +58,9 @@ export class RenderStamp {
     const key = `${z.standardMinutes}/${z.observesDst}`;
     if (key !== this.zoneKey) {
       this.zoneKey = key;
-      const inputs = JSON.stringify([RENDER_CODE_VERSION, PACKAGE_VERSION, key, this.views.renderInputs()]);
+      const dst = dstRule(this.timeZone);
+      const rule = dst && [ruleOf(dst.start), ruleOf(dst.stop), dst.savingMinutes];
+      const inputs = JSON.stringify([RENDER_CODE_VERSION, PACKAGE_VERSION, key, rule, this.views.renderInputs()]);
       this.configPart = createHash('sha1').update(inputs).digest('base64url').slice(0, 16);
     }
     return this.configPart;

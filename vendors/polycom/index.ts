@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Mac } from '../../server/domain/mac.js';
 import type { CommonView, DeviceView, SipTransport } from '../../server/domain/types.js';
-import { emergencyInfo, hotdeskKey, placeLabel, splitHostPort, urlParts, zoneOffset } from '../derive.js';
+import { dstRule, emergencyInfo, hotdeskKey, placeLabel, splitHostPort, urlParts, zoneOffset, type DstChange } from '../derive.js';
 import { escapeView, xmlEscape } from '../escape.js';
 import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
 import { modelToken, uaTokens } from '../user-agent.js';
@@ -97,8 +97,30 @@ function parseUserAgent(ua: string): UserAgentInfo | null {
   return found ? { vendor: ID, model, firmware, mac } : null;
 }
 
+/** A summer-time change in Polycom's fields (tcpIpApp.sntp.daylightSavings.start.* / .stop.*). */
+const polycomChange = (c: DstChange) => ({
+  month: c.month,
+  /** With fixedDayEnable 0: the weekday on or after this date (1, 8, 15, 22); ignored when last. */
+  date: Math.min(c.week, 4) * 7 - 6,
+  /** 1 = Sunday ... 7 = Saturday. */
+  dayOfWeek: c.weekday + 1,
+  lastInMonth: c.last ? 1 : 0,
+  time: c.hour,
+});
+
+/**
+ * The phone's clock: a fixed standard offset, and the zone's summer-time rule written out. Left
+ * to itself the phone applies United States rules (March's second Sunday to November's first),
+ * wrong for a European desk by weeks and for a southern one by a season. Polycom shifts by a whole
+ * hour, so a zone that shifts by another amount (Lord Howe) gets no summer time.
+ */
+function polycomTime(zoneName: string) {
+  const rule = dstRule(zoneName);
+  const dst = rule && rule.savingMinutes === 60 ? { start: polycomChange(rule.start), stop: polycomChange(rule.stop) } : null;
+  return { gmtOffset: zoneOffset(zoneName).standardMinutes * 60, dst: dst ? 1 : 0, dstRule: dst };
+}
+
 function buildView(view: DeviceView): Record<string, unknown> {
-  const zone = zoneOffset(view.time.zone);
   const prov = urlParts(view.provisioning.baseUrl);
   const emergency = emergencyInfo(view);
   const proxy = splitHostPort(view.pbx.outboundProxy);
@@ -108,8 +130,7 @@ function buildView(view: DeviceView): Record<string, unknown> {
     emergency,
     polycom: {
       transport: TRANSPORT[view.pbx.transport],
-      gmtOffset: zone.standardMinutes * 60,
-      dst: zone.observesDst ? 1 : 0,
+      ...polycomTime(view.time.zone),
       provServerType: prov.scheme === 'https' ? 'HTTPS' : 'HTTP',
       provServerName: prov.hostAndPath,
       proxy: proxy && { host: proxy.host, port: proxy.port ?? 5060 },
@@ -121,12 +142,10 @@ function buildView(view: DeviceView): Record<string, unknown> {
 }
 
 function buildCommonView(view: CommonView): Record<string, unknown> {
-  const zone = zoneOffset(view.time.zone);
   const prov = urlParts(view.provisioning.baseUrl);
   const polycom = {
     transport: TRANSPORT[view.pbx.transport],
-    gmtOffset: zone.standardMinutes * 60,
-    dst: zone.observesDst ? 1 : 0,
+    ...polycomTime(view.time.zone),
     provServerType: prov.scheme === 'https' ? 'HTTPS' : 'HTTP',
     provServerName: prov.hostAndPath,
   };

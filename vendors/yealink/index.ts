@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { parseMac, type Mac } from '../../server/domain/mac.js';
 import type { CommonView, DeviceView, SipTransport } from '../../server/domain/types.js';
 import {
+  dstRule,
   emergencyInfo,
   formatOffsetHours,
   hotdeskKey,
   placeLabel,
   splitHostPort,
   zoneOffset,
+  type DstChange,
 } from '../derive.js';
 import { escapeView, keyValueValue } from '../escape.js';
 import { deviceMac, fileMatch, MAX_FILE_NAME } from '../file-match.js';
@@ -109,8 +111,29 @@ function parseUserAgent(ua: string): UserAgentInfo | null {
   return { vendor: ID, model, firmware, mac: macToken === undefined ? null : parseMac(macToken) };
 }
 
+/**
+ * A summer-time change as Yealink's local_time.start_time and end_time take it by week
+ * (dst_time_type 1): month/week of month (5: the last)/day of week (1 Monday ... 7 Sunday)/hour.
+ */
+const yealinkChange = (c: DstChange) => `${c.month}/${c.last ? 5 : c.week}/${c.weekday === 0 ? 7 : c.weekday}/${c.hour}`;
+
+/**
+ * The phone's clock: the standard offset, and the zone's summer-time rule written out
+ * (summer_time 1). Automatic summer time (2) picks a rule from the phone's own table by
+ * local_time.time_zone_name, a name for each offset that deskprov does not write; it is kept
+ * only for a zone whose year is not one start and one stop (0: no summer time).
+ */
+function yealinkTime(zoneName: string) {
+  const zone = zoneOffset(zoneName);
+  const rule = dstRule(zoneName);
+  return {
+    timeZone: formatOffsetHours(zone.standardMinutes),
+    summerTime: rule ? 1 : zone.observesDst ? 2 : 0,
+    dst: rule && { start: yealinkChange(rule.start), stop: yealinkChange(rule.stop), minutes: rule.savingMinutes },
+  };
+}
+
 function derived(view: DeviceView) {
-  const zone = zoneOffset(view.time.zone);
   const emergency = emergencyInfo(view);
   const proxy = splitHostPort(view.pbx.outboundProxy);
   const slots = Math.max(EMERGENCY_SLOTS, emergency?.numbers.length ?? 0);
@@ -124,8 +147,7 @@ function derived(view: DeviceView) {
     },
     yealink: {
       transport: TRANSPORT[view.pbx.transport],
-      timeZone: formatOffsetHours(zone.standardMinutes),
-      summerTime: zone.observesDst ? 2 : 0,
+      ...yealinkTime(view.time.zone),
       proxy: proxy && { host: proxy.host, port: proxy.port ?? 5060 },
     },
   };
@@ -148,14 +170,12 @@ function buildView(view: DeviceView): Record<string, unknown> {
 }
 
 function buildCommonView(view: CommonView): Record<string, unknown> {
-  const zone = zoneOffset(view.time.zone);
   return escapeView(
     {
       ...view,
       yealink: {
         transport: TRANSPORT[view.pbx.transport],
-        timeZone: formatOffsetHours(zone.standardMinutes),
-        summerTime: zone.observesDst ? 2 : 0,
+        ...yealinkTime(view.time.zone),
       },
     },
     keyValueValue,

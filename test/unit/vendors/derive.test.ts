@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   dialableNumbers,
+  dstRule,
   emergencyInfo,
   formatOffsetHours,
   hotdeskKey,
@@ -27,6 +28,19 @@ describe('derived view values', () => {
     expect(zoneOffset('America/St_Johns', 2024)).to.deep.equal({ standardMinutes: -210, observesDst: true });
     expect(zoneOffset('Etc/UTC', 2024)).to.deep.equal({ standardMinutes: 0, observesDst: false });
     expect(zoneOffset('Not/AZone', 2024)).to.deep.equal({ standardMinutes: 0, observesDst: false });
+  });
+
+  it('summer-time rules from Intl: the change dates and wall-clock hours, both hemispheres', () => {
+    const sunday = (month: number, day: number, week: number, last: boolean, hour: number) => ({ month, day, weekday: 0, week, last, hour });
+    expect(dstRule('America/New_York', 2026)).to.deep.equal({ start: sunday(3, 8, 2, false, 2), stop: sunday(11, 1, 1, false, 2), savingMinutes: 60 });
+    expect(dstRule('Europe/Berlin', 2026)).to.deep.equal({ start: sunday(3, 29, 5, true, 2), stop: sunday(10, 25, 4, true, 3), savingMinutes: 60 });
+    // The 28th of a 31-day month is the last Sunday, though the fourth too.
+    expect(dstRule('Europe/London', 2027)).to.deep.equal({ start: sunday(3, 28, 4, true, 1), stop: sunday(10, 31, 5, true, 2), savingMinutes: 60 });
+    expect(dstRule('Australia/Sydney', 2026)).to.deep.equal({ start: sunday(10, 4, 1, false, 2), stop: sunday(4, 5, 1, false, 3), savingMinutes: 60 });
+    // Santiago changes at Saturday's midnight: Sunday 00:00 on the wall clock.
+    expect(dstRule('America/Santiago', 2026)).to.deep.equal({ start: sunday(9, 6, 1, false, 0), stop: sunday(4, 5, 1, false, 0), savingMinutes: 60 });
+    expect(dstRule('Australia/Lord_Howe', 2026)?.savingMinutes).to.equal(30);
+    for (const zone of ['Asia/Tokyo', 'Etc/UTC', 'America/Sao_Paulo', 'Not/AZone']) expect(dstRule(zone, 2026), zone).to.equal(null);
   });
 
   it('Yealink offset format', () => {

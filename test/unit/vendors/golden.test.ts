@@ -215,6 +215,64 @@ describe('vendor templates', () => {
       }
     });
 
+    it("yealink: the clock carries the zone's own summer-time rule, in the device and the common file", () => {
+      const v = adapter('yealink');
+      const keys = (text: string) => {
+        const out: Record<string, string> = {};
+        for (const line of text.split('\n')) {
+          const m = /^local_time\.([a-z_]+) = (.*)$/.exec(line);
+          if (m) out[m[1]!] = m[2]!;
+        }
+        return out;
+      };
+      const device = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+      const common = v.templates.find((x) => x.view === 'common') ?? expect.fail('no common template');
+      const clocks = (zone: string) => [
+        keys(renderState(v, device, 'owner', { time: { zone } })),
+        keys(compiledOf(common).render(v.buildCommonView({ ...sampleCommonView(), time: { ...sampleCommonView().time, zone } }))),
+      ];
+      const rule = (start: string, end: string, minutes: string) => ({ summer_time: '1', dst_time_type: '1', start_time: start, end_time: end, offset_time: minutes });
+      // Month/week of month (5: the last)/day of week (7: Sunday)/wall-clock hour.
+      for (const c of clocks('Europe/Berlin')) expect(c).to.include({ time_zone: '+1', ...rule('3/5/7/2', '10/5/7/3', '60') });
+      for (const c of clocks('America/New_York')) expect(c).to.include({ time_zone: '-5', ...rule('3/2/7/2', '11/1/7/2', '60') });
+      for (const c of clocks('Australia/Lord_Howe')) expect(c).to.include({ time_zone: '+10:30', ...rule('10/1/7/2', '4/1/7/2', '30') });
+      for (const c of clocks('Asia/Tokyo')) {
+        expect(c).to.include({ time_zone: '+9', summer_time: '0' });
+        expect(c).not.to.have.any.keys('start_time', 'end_time', 'offset_time', 'dst_time_type');
+      }
+    });
+
+    it("polycom: the clock carries the zone's own summer-time rule, not the phone's United States default", () => {
+      const v = adapter('polycom');
+      const t = v.templates.find((x) => x.name === 'device') ?? expect.fail('no device template');
+      const clock = (zone: string) => {
+        const node = (parseXml(renderState(v, t, 'owner', { time: { zone } }))['polycomConfig'] as Record<string, Array<{ $: Record<string, string> }>>)['tcpIpApp'];
+        const attrs = node?.[0]?.$ ?? {};
+        const short: Record<string, string> = {};
+        for (const [k, val] of Object.entries(attrs)) if (k.startsWith('tcpIpApp.sntp.')) short[k.slice('tcpIpApp.sntp.'.length)] = val;
+        return short;
+      };
+      const rule = (start: string[], stop: string[]) => {
+        const keys = ['month', 'date', 'dayOfWeek', 'dayOfWeek.lastInMonth', 'time'];
+        return Object.fromEntries([
+          ['daylightSavings.enable', '1'], ['daylightSavings.fixedDayEnable', '0'],
+          ...keys.map((k, i) => [`daylightSavings.start.${k}`, start[i]]), ...keys.map((k, i) => [`daylightSavings.stop.${k}`, stop[i]]),
+        ]);
+      };
+      // Berlin: last Sunday of March at 02:00 to last Sunday of October at 03:00 (summer time).
+      expect(clock('Europe/Berlin')).to.include({ gmtOffset: '3600', ...rule(['3', '22', '1', '1', '2'], ['10', '22', '1', '1', '3']) });
+      // New York: second Sunday of March to first Sunday of November, both at 02:00.
+      expect(clock('America/New_York')).to.include({ gmtOffset: '-18000', ...rule(['3', '8', '1', '0', '2'], ['11', '1', '1', '0', '2']) });
+      // Sydney: summer from October's first Sunday to April's first Sunday (03:00 summer time).
+      expect(clock('Australia/Sydney')).to.include({ gmtOffset: '36000', ...rule(['10', '1', '1', '0', '2'], ['4', '1', '1', '0', '3']) });
+      // No summer time (Tokyo), or not by a whole hour (Lord Howe): none, and no rule keys.
+      for (const zone of ['Asia/Tokyo', 'Australia/Lord_Howe']) {
+        const c = clock(zone);
+        expect(c['daylightSavings.enable'], zone).to.equal('0');
+        expect(Object.keys(c).filter((k) => k.includes('.start.') || k.includes('.stop.')), zone).to.deep.equal([]);
+      }
+    });
+
     it('polycom: the device master lists <mac>-deskprov.cfg, which is served as the device file', () => {
       const v = adapter('polycom');
       const master = renderState(v, v.templates.find((t) => t.name === 'master') ?? expect.fail(), 'owner');
