@@ -106,7 +106,14 @@ const overflowNote = (t: TcpCounters | null) => (t && (t.listenOverflows || t.sy
 const phonesFor = (list: BenchPhone[], pick: (p: BenchPhone) => string[]) => list.map((p) => ({ ua: p.ua, paths: pick(p) }));
 const uniq = (xs: string[]) => [...new Set(xs)];
 
+/**
+ * CPU time the hypervisor gave to other guests while a storm ran, past which its time says more
+ * about the host than about the server: 5% of the storm's two cores.
+ */
+const stolen = (r: { seconds: number; machine: { stealMs: number } | null }) => r.machine !== null && r.machine.stealMs > r.seconds * 1000 * 2 * 0.05;
+
 async function main(): Promise<void> {
+  const runStart = machineCpuMs();
   console.log(`seeding ${opts.devices.toLocaleString('en-US')} devices in ${dir} ...`);
   const { phones, ms: seedMs } = seedDatabase(dbPath, opts.devices);
   console.log(`seeded in ${Math.round(seedMs)} ms`);
@@ -283,6 +290,8 @@ async function main(): Promise<void> {
   console.log(`(x nginx time: to nginx's storm right before deskprov's, the target's ratio; x nginx after: to nginx's storm right after it)`);
   console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'listen overflows', 'SYN retransmits', 'server CPU ms', 'idle ms', 'steal ms', 'x nginx time', 'x nginx after'],
     storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, tcpCell(s.r.tcp, 'listenOverflows'), tcpCell(s.r.tcp, 'synRetransmits'), s.r.serverCpuMs, s.r.machine?.idleMs ?? 'n/a', s.r.machine?.stealMs ?? 'n/a', round(s.r.seconds / nginxStorm, 2), round(s.r.seconds / nginxAfter, 2)])));
+  const hit = storms.filter((x) => stolen(x.r));
+  if (hit.length) console.log(`(steal: the hypervisor ran other guests on this machine's cores for over 5% of ${hit.map((x) => x.server).join('; ')}: those times are the host's, not the servers'; run the benchmark again)`);
   console.log(`\nFirst fetch: each device's config once (nothing of the device in memory), wrk -t${opts.threads}, 64 connections`);
   console.log(table(['server', 'served from', 'configs', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'x nginx'], [
     ['deskprov, fresh process', 'stored render', fresh.requests, fresh.reqPerSec, fresh.p50, fresh.p99, fresh.errors, fresh.non2xx, round(fresh.reqPerSec / nginxConfigs.reqPerSec, 2)],
@@ -292,6 +301,9 @@ async function main(): Promise<void> {
   ]));
   console.log(`(start-up until ready, pre-render included, before the stored-render run: ${readySeconds} s)`);
   console.log(`RSS after the req/s runs: deskprov ${deskprovRssAfterLoad} MB, nginx (master + workers) ${nginxRss} MB`);
+  const runEnd = machineCpuMs();
+  const runStealMs = runStart && runEnd ? runEnd.steal - runStart.steal : null;
+  console.log(`CPU time stolen by the hypervisor during the whole run: ${runStealMs ?? 'unknown'} ms (every figure above shares the machine with it)`);
 
   const file = writeResult('boot-storm', {
     command: `npx tsx scripts/bench/boot-storm.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -315,8 +327,9 @@ async function main(): Promise<void> {
     freshProcessReadySeconds: coldReadySeconds,
     cached: loops.map((l) => ({ server: l.server, connections: l.connections, ...l.r, seen: undefined, xNginx: ratio(l.server, l.connections, 'loop') })),
     wrk: wrks.map((w) => ({ server: w.server, connections: w.connections, ...w.r, xNginx: ratio(w.server, w.connections, 'wrk') })),
-    storm: storms.map((s) => ({ server: s.server, ...s.r, seen: undefined, xNginxTime: round(s.r.seconds / nginxStorm, 2), xNginxAfter: round(s.r.seconds / nginxAfter, 2) })),
+    storm: storms.map((s) => ({ server: s.server, ...s.r, seen: undefined, xNginxTime: round(s.r.seconds / nginxStorm, 2), xNginxAfter: round(s.r.seconds / nginxAfter, 2), stolen: stolen(s.r) })),
     rssMb: { deskprovAfterLoad: deskprovRssAfterLoad, nginx: nginxRss },
+    stealMs: runStealMs,
   });
   console.log(`\nwrote ${file}`);
 }
