@@ -29,15 +29,20 @@ const offsetMemo = new Map<string, number | null>();
 const QUARTER_HOUR_MS = 15 * 60_000;
 const MAX_MEMO = 4096;
 
+/** `memo`'s value for `key`, computed once; a full memo starts again empty. */
+function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = compute();
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(key, v);
+  }
+  return v;
+}
+
 /** Minutes east of UTC for `zone` at `at` (e.g. -300 for New York in winter); null for an unknown zone. */
 export function utcOffsetMinutes(zone: string, at: Date): number | null {
-  const key = `${zone}@${Math.floor(at.getTime() / QUARTER_HOUR_MS)}`;
-  const known = offsetMemo.get(key);
-  if (known !== undefined) return known;
-  const minutes = computeOffsetMinutes(zone, at);
-  if (offsetMemo.size >= MAX_MEMO) offsetMemo.clear();
-  offsetMemo.set(key, minutes);
-  return minutes;
+  return remembered(offsetMemo, `${zone}@${Math.floor(at.getTime() / QUARTER_HOUR_MS)}`, () => computeOffsetMinutes(zone, at));
 }
 
 function computeOffsetMinutes(zone: string, at: Date): number | null {
@@ -66,14 +71,7 @@ const zoneMemo = new Map<string, ZoneOffset>();
  * fixed offset plus their own DST rules (Yealink, Polycom) want exactly this. Unknown → UTC.
  */
 export function zoneOffset(zone: string, year = new Date().getUTCFullYear()): ZoneOffset {
-  const key = `${zone}@${year}`;
-  let z = zoneMemo.get(key);
-  if (z === undefined) {
-    z = computeZoneOffset(zone, year);
-    if (zoneMemo.size >= MAX_MEMO) zoneMemo.clear();
-    zoneMemo.set(key, z);
-  }
-  return { ...z };
+  return { ...remembered(zoneMemo, `${zone}@${year}`, () => computeZoneOffset(zone, year)) };
 }
 
 function computeZoneOffset(zone: string, year: number): ZoneOffset {
@@ -119,13 +117,7 @@ const WEEK_MINUTES = 7 * 24 * 60;
  * stop of the same size (a zone that moved its standard offset).
  */
 export function dstRule(zone: string, year = new Date().getUTCFullYear()): DstRule | null {
-  const key = `${zone}@${year}`;
-  let r = dstMemo.get(key);
-  if (r === undefined) {
-    r = computeDstRule(zone, year);
-    if (dstMemo.size >= MAX_MEMO) dstMemo.clear();
-    dstMemo.set(key, r);
-  }
+  const r = remembered(dstMemo, `${zone}@${year}`, () => computeDstRule(zone, year));
   return r && { start: { ...r.start }, stop: { ...r.stop }, savingMinutes: r.savingMinutes };
 }
 
