@@ -23,8 +23,8 @@
  *  3. the storm: `--storm` phones start at the same instant, each on its own connection, 3 files each:
  *     against nginx, deskprov (the process of step 2, once its repeat windows have passed) and
  *     nginx again, back to back; then against a freshly started deskprov once it is ready, and
- *     against the phone lane alone as a floor for
- *     a Node server (its first storm on a fresh process, then a second). Each storm also reports
+ *     against the phone lane alone as a floor for a Node server (its first storm on a fresh
+ *     process, then a second). Each storm also reports
  *     the kernel's listen-queue overflows and SYN retransmits during it (lib/kernel.ts), the CPU
  *     the server's processes used, and the machine's idle and stolen time.
  * nginx (Debian's; bound to 127.0.0.1, temp prefix) serves the files deskprov rendered in step 1.
@@ -36,7 +36,7 @@
 import { Command } from 'commander';
 import { positiveInt } from './lib/args.js';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadSummary } from './lib/load.js';
 import { parseConfig } from '../../server/config.js';
@@ -99,18 +99,18 @@ const root = join(dir, 'www');
 mkdirSync(root);
 const stops: Array<() => Promise<unknown>> = [];
 
-/** ", 12 listen overflows, 12 SYN retransmits" when the storm had any, else nothing. */
 /** nginx's storm right after deskprov's warm one. */
 const NGINX_AFTER = 'nginx, after deskprov';
+/** ", 12 listen overflows, 12 SYN retransmits" when the storm had any, else nothing. */
 const overflowNote = (t: TcpCounters | null) => (t && (t.listenOverflows || t.synRetransmits) ? `, ${t.listenOverflows} listen overflows, ${t.synRetransmits} SYN retransmits` : '');
 const phonesFor = (list: BenchPhone[], pick: (p: BenchPhone) => string[]) => list.map((p) => ({ ua: p.ua, paths: pick(p) }));
 const uniq = (xs: string[]) => [...new Set(xs)];
 
 /**
  * CPU time the hypervisor gave to other guests while a storm ran, past which its time says more
- * about the host than about the server: 5% of the storm's two cores.
+ * about the host than about the server: 5% of the machine's cores for the storm's time.
  */
-const stolen = (r: { seconds: number; machine: { stealMs: number } | null }) => r.machine !== null && r.machine.stealMs > r.seconds * 1000 * 2 * 0.05;
+const stolen = (r: { seconds: number; machine: { stealMs: number } | null }) => r.machine !== null && r.machine.stealMs > r.seconds * 1000 * availableParallelism() * 0.05;
 
 async function main(): Promise<void> {
   const runStart = machineCpuMs();
@@ -162,10 +162,9 @@ async function main(): Promise<void> {
   stops.push(() => nginx.stop());
   await settle();
   const nginxConfigs = await runWrkOnce(dir, origin(nginx.port), configs, 64, opts.threads);
-  const servers = [
-    { name: 'nginx', port: () => nginx.port, pid: () => nginx.pid },
-    { name: 'deskprov', port: () => deskprov.port, pid: () => deskprov.pid },
-  ];
+  const nginxServer = { name: 'nginx', port: () => nginx.port, pid: () => nginx.pid };
+  const deskprovServer = { name: 'deskprov', port: () => deskprov.port, pid: () => deskprov.pid };
+  const servers = [nginxServer, deskprovServer];
   // wrk also measures ceilings for a Node server here (lib/bare-node.ts): the same files from
   // memory in as many processes as deskprov, each with as many accept handles, with nothing of
   // deskprov's own work: answered by node:http, and by deskprov's phone lane.
@@ -232,7 +231,7 @@ async function main(): Promise<void> {
   // more and slows every server's storms in it (the phone lane's alone too). deskprov's ratio is
   // to the storm before; the one after is a check of how far that minute moved.
   await windowPassed(deskprovLoadEnd);
-  for (const [name, s] of [['nginx', servers[0]!], ['deskprov', servers[1]!], [NGINX_AFTER, servers[0]!]] as const) {
+  for (const [name, s] of [['nginx', nginxServer], ['deskprov', deskprovServer], [NGINX_AFTER, nginxServer]] as const) {
     await settle();
     const r = await storm(s.port(), s.pid());
     storms.push({ server: name, r });
@@ -291,7 +290,7 @@ async function main(): Promise<void> {
   console.log(table(['server', 'seconds', 'requests', 'p50 ms', 'p99 ms', 'errors', 'listen overflows', 'SYN retransmits', 'server CPU ms', 'idle ms', 'steal ms', 'x nginx time', 'x nginx after'],
     storms.map((s) => [s.server, s.r.seconds, s.r.requests, s.r.p50, s.r.p99, s.r.errors, tcpCell(s.r.tcp, 'listenOverflows'), tcpCell(s.r.tcp, 'synRetransmits'), s.r.serverCpuMs, s.r.machine?.idleMs ?? 'n/a', s.r.machine?.stealMs ?? 'n/a', round(s.r.seconds / nginxStorm, 2), round(s.r.seconds / nginxAfter, 2)])));
   const hit = storms.filter((x) => stolen(x.r));
-  if (hit.length) console.log(`(steal: the hypervisor ran other guests on this machine's cores for over 5% of ${hit.map((x) => x.server).join('; ')}: those times are the host's, not the servers'; run the benchmark again)`);
+  if (hit.length) console.log(`(steal: the hypervisor ran other guests on this machine's cores for over 5% of the time of ${hit.map((x) => x.server).join('; ')}: those times are the host's, not the servers'; run the benchmark again)`);
   console.log(`\nFirst fetch: each device's config once (nothing of the device in memory), wrk -t${opts.threads}, 64 connections`);
   console.log(table(['server', 'served from', 'configs', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'x nginx'], [
     ['deskprov, fresh process', 'stored render', fresh.requests, fresh.reqPerSec, fresh.p50, fresh.p99, fresh.errors, fresh.non2xx, round(fresh.reqPerSec / nginxConfigs.reqPerSec, 2)],
