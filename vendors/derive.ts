@@ -84,26 +84,26 @@ function computeZoneOffset(zone: string, year: number): ZoneOffset {
 /** One summer-time change of a zone, as phones that take their own rule fields want it. */
 export interface DstChange {
   /** 1-12. */
-  month: number;
+  readonly month: number;
   /** Day of the month of this year's change, 1-31. */
-  day: number;
+  readonly day: number;
   /** 0 = Sunday ... 6 = Saturday. */
-  weekday: number;
+  readonly weekday: number;
   /** Which of the month's weekdays it is: 1 (days 1-7) to 5 (days 29-31). */
-  week: number;
+  readonly week: number;
   /** The month's last such weekday (within its last 7 days). */
-  last: boolean;
+  readonly last: boolean;
   /** Wall-clock hour at the change, in the offset in force before it (0-23). */
-  hour: number;
+  readonly hour: number;
 }
 
 export interface DstRule {
   /** Summer time begins (the offset grows). */
-  start: DstChange;
+  readonly start: DstChange;
   /** Summer time ends. */
-  stop: DstChange;
+  readonly stop: DstChange;
   /** Minutes added in summer (60 almost everywhere). */
-  savingMinutes: number;
+  readonly savingMinutes: number;
 }
 
 const dstMemo = new Map<string, DstRule | null>();
@@ -114,11 +114,11 @@ const WEEK_MINUTES = 7 * 24 * 60;
  * year, then a search to the minute). Phones whose default rules are the United States' (Polycom)
  * need these written out, or a European phone changes weeks early and a southern one in the
  * wrong season. null: no summer time, an unknown zone, or a year that is not one start and one
- * stop of the same size (a zone that moved its standard offset).
+ * stop of the same size (a zone that moved its standard offset). Every render asks, so this is
+ * the memo's own object, read-only, not a copy.
  */
 export function dstRule(zone: string, year = new Date().getUTCFullYear()): DstRule | null {
-  const r = remembered(dstMemo, `${zone}@${year}`, () => computeDstRule(zone, year));
-  return r && { start: { ...r.start }, stop: { ...r.stop }, savingMinutes: r.savingMinutes };
+  return remembered(dstMemo, `${zone}@${year}`, () => computeDstRule(zone, year));
 }
 
 function computeDstRule(zone: string, year: number): DstRule | null {
