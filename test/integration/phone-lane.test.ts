@@ -214,7 +214,7 @@ describe('phone lane', function () {
       const nodeTls = createHttpsServer(options, h.app.listener);
       const [a, b] = await Promise.all([listen(withLaneTls), listen(nodeTls)]);
       try {
-        await sameBytes(a, b, Number(process.env.LANE_RUNS ?? 40), true);
+        await sameBytes(a, b, Number(process.env.LANE_RUNS ?? 120), true);
       } finally {
         withLaneTls.close();
         nodeTls.close();
@@ -416,7 +416,7 @@ describe('phone lane', function () {
       const server = phoneServerFactory(h.app.listener, laneWith({ beforeAnswers: () => calls++ }))();
       const port = await listen(server);
       try {
-        await sameBytes(port, nodePort, Number(process.env.LANE_RUNS ?? 40));
+        await sameBytes(port, nodePort, Number(process.env.LANE_RUNS ?? 120));
       } finally {
         server.close();
       }
