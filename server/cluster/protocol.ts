@@ -14,6 +14,8 @@ export type ToWorker =
   | { type: 'init'; id: number; config: Config; internalSocket: string }
   /** Sent with a listening handle, once per accept handle the worker should add. */
   | { type: 'listen' }
+  /** Sent after the last 'listen': the worker answers 'accepting' (IPC keeps the order). */
+  | { type: 'handles-sent' }
   /** [ip, until (epoch ms)] of every current enumeration block. */
   | { type: 'blocks'; blocks: Array<[string, number]> }
   | { type: 'stop' }
@@ -21,7 +23,10 @@ export type ToWorker =
   | { type: 'report' };
 
 export type FromWorker =
+  /** Warmed up: the primary may send the listening handles. */
   | { type: 'ready' }
+  /** Every handle sent is listening: connections may land in this worker from now on. */
+  | { type: 'accepting' }
   | { type: 'fetches'; rows: FetchRow[] }
   /** Device files the worker rendered, for the primary to store (StoredRenders). */
   | { type: 'renders'; rows: RenderRow[] }
@@ -115,7 +120,7 @@ export function fromRenderRow(r: unknown): RenderWrite | null {
 export function isFromWorker(m: unknown): m is FromWorker {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
-  if (t === 'ready') return true;
+  if (t === 'ready' || t === 'accepting') return true;
   if (t === 'fetches' || t === 'renders') return Array.isArray((m as { rows?: unknown }).rows);
   if (t === 'answered') return isTallyData((m as { tally?: unknown }).tally);
   if (t === 'rendered') return isRenderTallies((m as { renders?: unknown }).renders);

@@ -203,6 +203,9 @@ function start(init: Extract<ToWorker, { type: 'init' }>): void {
         servers.push(s);
         return;
       }
+      case 'handles-sent':
+        if (!stopping) send({ type: 'accepting' });
+        return;
       case 'blocks':
         mirror.set(m.blocks);
         return;

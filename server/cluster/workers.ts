@@ -33,7 +33,7 @@ export class PhoneWorkers {
   private readonly children = new Map<number, ChildProcess>();
   /** When askForReports last asked. */
   private askedAt = 0;
-  /** Workers that said they are ready and were given the listening socket. */
+  /** Workers accepting on the listening socket: they said so after their handles were listening. */
   private readonly ready = new Set<ChildProcess>();
   private readonly crashes: number[] = [];
   private stopping = false;
@@ -46,8 +46,11 @@ export class PhoneWorkers {
 
   /** Every worker's copy of the enumeration blocks, after any change in the primary's guard. */
   broadcastBlocks(): void {
-    const blocks = this.o.ctx.guard.list().map((b): [string, number] => [b.ip, b.until]);
-    for (const c of this.children.values()) this.tell(c, { type: 'blocks', blocks });
+    for (const c of this.children.values()) this.tellBlocks(c);
+  }
+
+  private tellBlocks(c: ChildProcess): void {
+    this.tell(c, { type: 'blocks', blocks: this.o.ctx.guard.list().map((b): [string, number] => [b.ip, b.until]) });
   }
 
   /** Asks every worker to stop accepting and finish; resolves when all are gone (SIGKILL after graceMs). */
@@ -79,12 +82,17 @@ export class PhoneWorkers {
         case 'ready': {
           const handle = (this.o.server as unknown as { _handle?: object | null })._handle;
           if (!handle) return;
+          // The blocks first, so the worker has them before its first connection.
+          this.tellBlocks(child);
           for (let i = 0; i < Math.max(1, this.o.acceptors); i++) child.send({ type: 'listen' } satisfies ToWorker, handle as never);
-          this.ready.add(child);
-          this.broadcastBlocks();
-          ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
+          this.tell(child, { type: 'handles-sent' });
           return;
         }
+        case 'accepting':
+          // Counted in /healthz only now: the handles are listening in the worker.
+          this.ready.add(child);
+          ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
+          return;
         case 'fetches':
           for (const r of m.rows) ctx.recorder.recordFolded(fromFetchRow(r));
           return;
