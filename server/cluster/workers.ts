@@ -34,7 +34,7 @@ export class PhoneWorkers {
   /** When askForReports last asked. */
   private askedAt = 0;
   /** Workers accepting on the listening socket: they said so after their handles were listening. */
-  private readonly ready = new Set<ChildProcess>();
+  private readonly listening = new Set<ChildProcess>();
   private readonly crashes: number[] = [];
   private stopping = false;
 
@@ -90,7 +90,7 @@ export class PhoneWorkers {
         }
         case 'accepting':
           // Counted in /healthz only now: the handles are listening in the worker.
-          this.ready.add(child);
+          this.listening.add(child);
           ctx.log.info({ worker: id, pid: child.pid }, 'phone worker accepting');
           return;
         case 'fetches':
@@ -117,7 +117,7 @@ export class PhoneWorkers {
     });
     child.on('error', (err) => ctx.log.error({ worker: id, err: err.message }, 'phone worker error'));
     child.on('exit', (code, signal) => {
-      this.ready.delete(child);
+      this.listening.delete(child);
       if (this.children.get(id) === child) this.children.delete(id);
       if (this.stopping) return;
       const now = Date.now();
@@ -143,12 +143,12 @@ export class PhoneWorkers {
     const now = Date.now();
     if (now - this.askedAt < 1000) return;
     this.askedAt = now;
-    for (const c of this.ready) this.tell(c, { type: 'report' });
+    for (const c of this.listening) this.tell(c, { type: 'report' });
   }
 
   /** Workers accepting phones now (/healthz). */
   accepting(): number {
-    return this.ready.size;
+    return this.listening.size;
   }
 
   private tell(c: ChildProcess, m: ToWorker): void {

@@ -39,7 +39,8 @@ export interface StampInputs {
 }
 
 export class RenderStamp {
-  private zoneKey = '';
+  /** The year the config part is for: the zone's offsets and summer-time rule are that year's. */
+  private year = NaN;
   private configPart = '';
 
   constructor(
@@ -52,15 +53,18 @@ export class RenderStamp {
     return `${this.config()}.${resolved.fingerprint}`;
   }
 
-  /** The config part, recomputed only when the zone's offsets change (a new year, new tz data). */
+  /**
+   * The config part, recomputed when the year turns: adapters derive the zone's offsets and
+   * summer-time rule for the current year (new tz data comes with a new process).
+   */
   config(): string {
-    const z = zoneOffset(this.timeZone);
-    const key = `${z.standardMinutes}/${z.observesDst}`;
-    if (key !== this.zoneKey) {
-      this.zoneKey = key;
-      const dst = dstRule(this.timeZone);
+    const year = new Date().getUTCFullYear();
+    if (year !== this.year) {
+      this.year = year;
+      const z = zoneOffset(this.timeZone, year);
+      const dst = dstRule(this.timeZone, year);
       const rule = dst && [ruleOf(dst.start), ruleOf(dst.stop), dst.savingMinutes];
-      const inputs = JSON.stringify([RENDER_CODE_VERSION, PACKAGE_VERSION, key, rule, this.views.renderInputs()]);
+      const inputs = JSON.stringify([RENDER_CODE_VERSION, PACKAGE_VERSION, `${z.standardMinutes}/${z.observesDst}`, rule, this.views.renderInputs()]);
       this.configPart = createHash('sha1').update(inputs).digest('base64url').slice(0, 16);
     }
     return this.configPart;

@@ -35,6 +35,11 @@ describe('phone workers (real processes)', function () {
   /** Requests for phone files (a MAC-named path) this test has made: each is counted once in /metrics. */
   let phoneRequests = 0;
 
+  /** The next requests open new connections: each is accepted by whichever process wins it. */
+  const newConnections = () => {
+    agent?.destroy();
+    agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  };
   /** One request on the shared keep-alive agent (CONNECTIONS sockets, spread over both processes). */
   const req = (method: string, path: string, o: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
     new Promise((resolve, reject) => {
@@ -100,7 +105,7 @@ describe('phone workers (real processes)', function () {
     child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    newConnections();
     await until('the primary', async () => (await req('GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, 60_000);
     // /healthz says when the worker takes phones (it warms up first).
     await until('the worker', async () => JSON.parse((await req('GET', '/healthz')).body).phoneWorkers?.accepting === 1, 60_000);
@@ -316,16 +321,14 @@ describe('phone workers (real processes)', function () {
     const [pid] = workerPids();
     expect(pid, 'a worker process').to.be.a('number');
     process.kill(pid!, 'SIGKILL');
-    agent.destroy();
-    agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    newConnections();
     await until('a new worker', () => workerPids().some((p) => p !== pid) && output.split('phone worker accepting').length > 2, 45_000);
     expect(JSON.parse((await req('GET', '/healthz')).body).phoneWorkers).to.deep.equal({ configured: 1, accepting: 1 });
     // Every answer is a 200, and the new worker gives some of them (fresh connections are accepted
     // by whichever process wins each; a round on the primary's alone tries again).
     const before = await workerServed();
     await until('the new worker\'s answers in /metrics', async () => {
-      agent.destroy();
-      agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+      newConnections();
       const answers = await everywhere(`/${MAC}.cfg`);
       expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 200));
       return (await workerServed()) > before;
@@ -347,8 +350,7 @@ describe('phone workers (real processes)', function () {
       asked += answers.length;
       expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 200));
       if ((await workerServed()) > before) return true;
-      agent.destroy();
-      agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+      newConnections();
       return false;
     });
     const pids = workerPids();
